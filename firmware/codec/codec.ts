@@ -1,0 +1,298 @@
+// MQTT 3.1.1 packet encoders and the in-place decoder. Pure over (buf, offset, …): every encoder
+// returns the offset after the packet or a negative Err, and never writes past buf.length.
+import { Err } from "../errors";
+import {
+  utf8Length, writeUtf8, payloadLength, writePayload, isValidUtf8, lengthSize, writeLength,
+  readLength, lengthOut,
+} from "./bytes";
+
+/** Control packet types (MQTT 2.2.1). */
+export const enum PacketType {
+  CONNECT = 1, CONNACK = 2, PUBLISH = 3, PUBACK = 4, PUBREC = 5, PUBREL = 6, PUBCOMP = 7,
+  SUBSCRIBE = 8, SUBACK = 9, UNSUBSCRIBE = 10, UNSUBACK = 11, PINGREQ = 12, PINGRESP = 13, DISCONNECT = 14,
+}
+
+/** A string or raw bytes as a packet field: payloads, will messages, passwords. */
+export type Bytes = string | Uint8Array;
+
+/** Byte length of a topic name, or Err.BAD_TOPIC / Err.BAD_STRING (MQTT 4.7.3, MQTT-3.3.2-2, MQTT-1.5.3-2). */
+export function topicLength(topic: string): number {
+  if (typeof topic !== "string" || topic.length === 0) return Err.BAD_TOPIC;
+  if (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0 || topic.indexOf("\0") >= 0) return Err.BAD_TOPIC;
+  const n = utf8Length(topic);
+  return n > 65535 ? Err.BAD_STRING : n;
+}
+
+/** Byte length of a topic filter, or Err.BAD_FILTER / Err.BAD_STRING (MQTT 4.7.1, MQTT-4.7.1-2/-3). */
+export function filterLength(filter: string): number {
+  if (typeof filter !== "string" || filter.length === 0 || filter.indexOf("\0") >= 0) return Err.BAD_FILTER;
+  for (let i = 0; i < filter.length; i++) {
+    const c = filter.charCodeAt(i);
+    if (c !== 35 && c !== 43) continue; // '#', '+'
+    const alone = (i === 0 || filter.charCodeAt(i - 1) === 47) && (i === filter.length - 1 || filter.charCodeAt(i + 1) === 47);
+    if (!alone || (c === 35 && i !== filter.length - 1)) return Err.BAD_FILTER;
+  }
+  const n = utf8Length(filter);
+  return n > 65535 ? Err.BAD_STRING : n;
+}
+
+function stringFieldLength(s: Bytes): number {
+  const n = payloadLength(s);
+  return n > 65535 ? Err.BAD_STRING : n;
+}
+
+function writeField(buf: Uint8Array, off: number, s: Bytes, len: number): number {
+  buf[off] = len >> 8;
+  buf[off + 1] = len & 255;
+  return writePayload(buf, off + 2, s, len);
+}
+
+/** Writes a fixed header (MQTT 2.2) for `remaining` bytes of body after checking the whole packet fits;
+ *  returns the body offset or an Err. */
+function beginPacket(buf: Uint8Array, off: number, header: number, remaining: number): number {
+  const n = lengthSize(remaining);
+  if (n < 0) return n;
+  if (off < 0 || off + 1 + n + remaining > buf.length) return Err.BUFFER_TOO_SMALL;
+  buf[off] = header;
+  return writeLength(buf, off + 1, remaining);
+}
+
+function isPacketId(id: number): boolean {
+  return id >= 1 && id <= 65535 && id % 1 === 0;
+}
+
+/** Encodes CONNECT (MQTT 3.1) with protocol "MQTT" level 4. Empty `willTopic`, `username`, `password`
+ *  mean absent; a password needs a username (MQTT-3.1.2-22). */
+export function encodeConnect(
+  buf: Uint8Array, off: number, clientId: string, keepAlive: number, cleanSession: boolean,
+  willTopic: string, willMessage: Bytes, willQos: number, willRetain: boolean,
+  username: string, password: Bytes,
+): number {
+  if (!(keepAlive >= 0 && keepAlive <= 65535)) return Err.BAD_ARGUMENT;
+  if (typeof clientId !== "string") return Err.BAD_ARGUMENT;
+  if (clientId.length === 0 && !cleanSession) return Err.BAD_ARGUMENT; // MQTT-3.1.3-7
+  const idLen = stringFieldLength(clientId);
+  if (idLen < 0) return idLen;
+  let flags = cleanSession ? 2 : 0;
+  let rem = 10 + 2 + idLen;
+  let willTopicLen = 0;
+  let willLen = 0;
+  if (willTopic) {
+    if (willQos !== 0 && willQos !== 1 && willQos !== 2) return Err.BAD_QOS;
+    willTopicLen = topicLength(willTopic);
+    if (willTopicLen < 0) return willTopicLen;
+    willLen = stringFieldLength(willMessage);
+    if (willLen < 0) return willLen;
+    flags |= 4 | (willQos << 3) | (willRetain ? 32 : 0);
+    rem += 4 + willTopicLen + willLen;
+  } else if (willQos || willRetain) return Err.BAD_ARGUMENT; // MQTT-3.1.2-13, -15
+  let userLen = 0;
+  let passLen = 0;
+  if (username) {
+    userLen = stringFieldLength(username);
+    if (userLen < 0) return userLen;
+    flags |= 128;
+    rem += 2 + userLen;
+  }
+  if (password && password.length) {
+    if (!username) return Err.BAD_ARGUMENT;
+    passLen = stringFieldLength(password);
+    if (passLen < 0) return passLen;
+    flags |= 64;
+    rem += 2 + passLen;
+  }
+  let p = beginPacket(buf, off, PacketType.CONNECT << 4, rem);
+  if (p < 0) return p;
+  buf[p] = 0; buf[p + 1] = 4; buf[p + 2] = 77; buf[p + 3] = 81; buf[p + 4] = 84; buf[p + 5] = 84; // "MQTT"
+  buf[p + 6] = 4;
+  buf[p + 7] = flags;
+  buf[p + 8] = keepAlive >> 8;
+  buf[p + 9] = keepAlive & 255;
+  p = writeField(buf, p + 10, clientId, idLen);
+  if (willTopic) {
+    p = writeField(buf, p, willTopic, willTopicLen);
+    p = writeField(buf, p, willMessage, willLen);
+  }
+  if (username) p = writeField(buf, p, username, userLen);
+  if (passLen) p = writeField(buf, p, password, passLen);
+  return p;
+}
+
+/** Encodes PUBLISH (MQTT 3.3); `packetId` is ignored at QoS 0, where DUP must be 0 (MQTT-3.3.1-2). */
+export function encodePublish(
+  buf: Uint8Array, off: number, topic: string, payload: Bytes, qos: number, retain: boolean, dup: boolean,
+  packetId: number,
+): number {
+  if (qos !== 0 && qos !== 1 && qos !== 2) return Err.BAD_QOS;
+  if (qos === 0 && dup) return Err.BAD_FLAGS;
+  if (qos > 0 && !isPacketId(packetId)) return Err.BAD_PACKET_ID;
+  const topicLen = topicLength(topic);
+  if (topicLen < 0) return topicLen;
+  if (typeof payload !== "string" && !(payload instanceof Uint8Array)) return Err.BAD_ARGUMENT;
+  const payloadLen = payloadLength(payload);
+  if (payloadLen < 0) return payloadLen;
+  let p = beginPacket(buf, off, (PacketType.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0),
+    2 + topicLen + (qos ? 2 : 0) + payloadLen);
+  if (p < 0) return p;
+  buf[p] = topicLen >> 8;
+  buf[p + 1] = topicLen & 255;
+  p = writeUtf8(buf, p + 2, topic, topicLen);
+  if (qos) {
+    buf[p++] = packetId >> 8;
+    buf[p++] = packetId & 255;
+  }
+  return writePayload(buf, p, payload, payloadLen);
+}
+
+/** Encodes PUBACK, PUBREC, PUBREL or PUBCOMP (MQTT 3.4–3.7): two bytes of packet id; PUBREL flags 0010. */
+export function encodeAck(buf: Uint8Array, off: number, type: number, packetId: number): number {
+  if (type < PacketType.PUBACK || type > PacketType.PUBCOMP) return Err.BAD_ARGUMENT;
+  if (!isPacketId(packetId)) return Err.BAD_PACKET_ID;
+  const p = beginPacket(buf, off, (type << 4) | (type === PacketType.PUBREL ? 2 : 0), 2);
+  if (p < 0) return p;
+  buf[p] = packetId >> 8;
+  buf[p + 1] = packetId & 255;
+  return p + 2;
+}
+
+/** Encodes SUBSCRIBE (MQTT 3.8) for filters[i] at qos[i]; header flags 0010 (MQTT-3.8.1-1). */
+export function encodeSubscribe(buf: Uint8Array, off: number, packetId: number, filters: string[], qos: number[]): number {
+  return encodeFilterList(buf, off, PacketType.SUBSCRIBE, packetId, filters, qos);
+}
+
+/** Encodes UNSUBSCRIBE (MQTT 3.10); header flags 0010 (MQTT-3.10.1-1). */
+export function encodeUnsubscribe(buf: Uint8Array, off: number, packetId: number, filters: string[]): number {
+  return encodeFilterList(buf, off, PacketType.UNSUBSCRIBE, packetId, filters, null);
+}
+
+function encodeFilterList(buf: Uint8Array, off: number, type: number, packetId: number, filters: string[], qos: number[] | null): number {
+  if (!isPacketId(packetId)) return Err.BAD_PACKET_ID;
+  if (!filters || !filters.length) return Err.BAD_FILTER; // MQTT-3.8.3-3, MQTT-3.10.3-2
+  let rem = 2;
+  for (let i = 0; i < filters.length; i++) {
+    const n = filterLength(filters[i]);
+    if (n < 0) return n;
+    if (qos && qos[i] !== 0 && qos[i] !== 1 && qos[i] !== 2) return Err.BAD_QOS;
+    rem += 2 + n + (qos ? 1 : 0);
+  }
+  let p = beginPacket(buf, off, (type << 4) | 2, rem);
+  if (p < 0) return p;
+  buf[p++] = packetId >> 8;
+  buf[p++] = packetId & 255;
+  for (let i = 0; i < filters.length; i++) {
+    p = writeField(buf, p, filters[i], utf8Length(filters[i]));
+    if (qos) buf[p++] = qos[i];
+  }
+  return p;
+}
+
+/** Encodes PINGREQ (MQTT 3.12). */
+export function encodePingreq(buf: Uint8Array, off: number): number {
+  return beginPacket(buf, off, PacketType.PINGREQ << 4, 0);
+}
+
+/** Encodes DISCONNECT (MQTT 3.14). */
+export function encodeDisconnect(buf: Uint8Array, off: number): number {
+  return beginPacket(buf, off, PacketType.DISCONNECT << 4, 0);
+}
+
+/** One decoded packet, reused for every packet: fields are numbers and offsets into the buffer
+ *  the packet was decoded from, valid until that buffer is overwritten. */
+export class PacketView {
+  /** Packet type (MQTT 2.2.1). */
+  type = 0;
+  /** PUBLISH QoS (MQTT 3.3.1.2). */
+  qos = 0;
+  /** PUBLISH DUP flag (MQTT 3.3.1.1). */
+  dup = false;
+  /** PUBLISH RETAIN flag (MQTT 3.3.1.3). */
+  retain = false;
+  /** Packet identifier of PUBLISH QoS>0, PUBACK…PUBCOMP, SUBACK, UNSUBACK; else 0. */
+  packetId = 0;
+  /** CONNACK session present (MQTT 3.2.2.2). */
+  sessionPresent = false;
+  /** CONNACK return code (MQTT 3.2.2.3). */
+  returnCode = 0;
+  /** PUBLISH topic bytes [topicStart, topicEnd). */
+  topicStart = 0;
+  topicEnd = 0;
+  /** Payload bytes [payloadStart, payloadEnd): a PUBLISH message, or SUBACK return codes (MQTT 3.9.3). */
+  payloadStart = 0;
+  payloadEnd = 0;
+}
+
+/** Decodes the one whole packet in buf[start, end) into `v` in place (MQTT 2, 3.2–3.13, client side);
+ *  returns the packet type, or an Err for anything the spec calls malformed. */
+export function decodePacket(buf: Uint8Array, start: number, end: number, v: PacketView): number {
+  if (end - start < 2) return Err.MALFORMED;
+  const header = buf[start];
+  const type = header >> 4;
+  const flags = header & 15;
+  let p = readLength(buf, start + 1, end);
+  if (p < 0) return p;
+  if (p + lengthOut.value !== end) return Err.MALFORMED;
+  const len = end - p;
+  v.type = type;
+  v.packetId = 0;
+  switch (type) {
+    case PacketType.PUBLISH: {
+      const qos = (flags >> 1) & 3;
+      if (qos === 3) return Err.BAD_QOS; // MQTT-3.3.1-4
+      if (qos === 0 && flags & 8) return Err.BAD_FLAGS; // MQTT-3.3.1-2
+      if (len < 2) return Err.MALFORMED;
+      const topicEnd = p + 2 + ((buf[p] << 8) | buf[p + 1]);
+      if (topicEnd + (qos ? 2 : 0) > end) return Err.MALFORMED;
+      if (topicEnd === p + 2) return Err.BAD_TOPIC; // MQTT-4.7.3-1
+      if (!isValidUtf8(buf, p + 2, topicEnd)) return Err.BAD_STRING;
+      for (let i = p + 2; i < topicEnd; i++) if (buf[i] === 35 || buf[i] === 43) return Err.BAD_TOPIC; // MQTT-3.3.2-2
+      v.qos = qos;
+      v.dup = (flags & 8) !== 0;
+      v.retain = (flags & 1) !== 0;
+      v.topicStart = p + 2;
+      v.topicEnd = topicEnd;
+      p = topicEnd;
+      if (qos) {
+        v.packetId = (buf[p] << 8) | buf[p + 1];
+        if (v.packetId === 0) return Err.BAD_PACKET_ID;
+        p += 2;
+      }
+      v.payloadStart = p;
+      v.payloadEnd = end;
+      return type;
+    }
+    case PacketType.CONNACK: {
+      if (flags) return Err.BAD_FLAGS;
+      if (len !== 2) return Err.MALFORMED;
+      if (buf[p] & 0xfe) return Err.MALFORMED; // MQTT 3.2.2.1 reserved bits
+      v.sessionPresent = buf[p] === 1;
+      v.returnCode = buf[p + 1];
+      if (v.returnCode > 5) return Err.BAD_RETURN_CODE;
+      if (v.returnCode && v.sessionPresent) return Err.PROTOCOL; // MQTT-3.2.2-4
+      return type;
+    }
+    case PacketType.PUBACK:
+    case PacketType.PUBREC:
+    case PacketType.PUBREL:
+    case PacketType.PUBCOMP:
+    case PacketType.UNSUBACK: {
+      if (flags !== (type === PacketType.PUBREL ? 2 : 0)) return Err.BAD_FLAGS; // MQTT-3.6.1-1
+      if (len !== 2) return Err.MALFORMED;
+      v.packetId = (buf[p] << 8) | buf[p + 1];
+      return v.packetId ? type : Err.BAD_PACKET_ID;
+    }
+    case PacketType.SUBACK: {
+      if (flags) return Err.BAD_FLAGS;
+      if (len < 3) return Err.MALFORMED;
+      v.packetId = (buf[p] << 8) | buf[p + 1];
+      if (!v.packetId) return Err.BAD_PACKET_ID;
+      for (let i = p + 2; i < end; i++) if (buf[i] > 2 && buf[i] !== 0x80) return Err.BAD_RETURN_CODE; // MQTT 3.9.3
+      v.payloadStart = p + 2;
+      v.payloadEnd = end;
+      return type;
+    }
+    case PacketType.PINGRESP:
+      if (flags) return Err.BAD_FLAGS;
+      return len ? Err.MALFORMED : type;
+  }
+  return Err.UNEXPECTED_PACKET;
+}

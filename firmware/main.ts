@@ -1,0 +1,3 @@
+import board from "board-config";
+import { Framer } from "./codec/framer";
+new Framer(board.maxPacket, board.maxChunk, function () {}, function () {});

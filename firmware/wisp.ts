@@ -1,0 +1,1 @@
+export { encodePublish, decodePacket } from "./codec/codec";

@@ -1,0 +1,46 @@
+// Builds what gets flashed: dist/wisp.js (the client as an Espruino module) and one firmware bundle per
+// board in boards/, plus an unminified ESM build of the codec for the Node tests (dist/test/).
+import { readdirSync, readFileSync } from "node:fs";
+import typescript from "@rollup/plugin-typescript";
+import terser from "@rollup/plugin-terser";
+
+const minify = () =>
+  terser({
+    ecma: 5,
+    module: false,
+    compress: { passes: 2, inline: 1 }, // deeper inlining leaves `var` after use; Espruino does not hoist
+    mangle: true,
+    format: { comments: false, ascii_only: true },
+  });
+
+const ts = () => typescript({ tsconfig: "./tsconfig.json", noEmitOnError: true, outputToFilesystem: false });
+
+/** Resolves `import board from "board-config"` to boards/<name>.json, fixed at build time. */
+const boardConfig = (name) => ({
+  name: "board-config",
+  resolveId: (id) => (id === "board-config" ? "\0board-config" : null),
+  load: (id) =>
+    id === "\0board-config" ? `export default ${readFileSync(`boards/${name}.json`, "utf8")};` : null,
+});
+
+const boards = readdirSync("boards")
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => f.slice(0, -5));
+
+export default [
+  {
+    input: "firmware/wisp.ts",
+    output: { file: "dist/wisp.js", format: "cjs", esModule: false, strict: false, generatedCode: { preset: "es5", symbols: false } },
+    plugins: [ts(), minify()],
+  },
+  ...boards.map((name) => ({
+    input: "firmware/main.ts",
+    output: { file: `dist/firmware-${name}.js`, format: "iife", strict: false, generatedCode: { preset: "es5", symbols: false } },
+    plugins: [boardConfig(name), ts(), minify()],
+  })),
+  {
+    input: "firmware/codec/index.ts",
+    output: { file: "dist/test/codec.mjs", format: "es" },
+    plugins: [ts()],
+  },
+];
