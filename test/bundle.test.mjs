@@ -1,0 +1,57 @@
+// The built artifacts: inside the JavaScript subset Espruino runs, no Node modules, within their size
+// budgets, and loadable (in a Node vm here; on the real interpreter when ESPRUINO_BIN is set).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import vm from "node:vm";
+import { checkEspruinoSubset } from "./helpers/espruino-subset.mjs";
+import { runOnEspruino, skipWithoutEspruino } from "./helpers/espruino.mjs";
+
+const budgets = JSON.parse(readFileSync(new URL("../bench/budgets.json", import.meta.url), "utf8"));
+const artifacts = Object.keys(budgets).filter((k) => k.startsWith("dist/"));
+
+for (const file of artifacts) {
+  const code = readFileSync(file, "utf8");
+
+  test(`${file} fits the Espruino subset`, () => {
+    assert.deepEqual(checkEspruinoSubset(code), []);
+  });
+
+  test(`${file} is within its size budget`, () => {
+    const size = Buffer.byteLength(code);
+    console.log(`size ${file}: ${size} B minified, ${gzipSync(code).length} B gzipped (budget ${budgets[file]} B)`);
+    assert.ok(size <= budgets[file], `${size} B > ${budgets[file]} B`);
+  });
+}
+
+test("the subset check catches what Espruino cannot run", () => {
+  const bad = {
+    "const x = 1;": "not ES5",
+    "var f = (a) => a;": "not ES5",
+    "var o = {a: 1}; var {a} = o;": "not ES5",
+    "function f(a) { return a ** 2; }": "not ES5",
+    "var m = new Map();": "uses Map",
+    "var a = Array.from([1]);": "uses Array.from",
+    "var fs = require('fs');": "require('fs')",
+    "f(); function f() {}": '"f" used',
+    "function g() { a = h(); var a; function h() {} }": '"h" used',
+  };
+  for (const [code, problem] of Object.entries(bad)) {
+    const problems = checkEspruinoSubset(code);
+    assert.ok(problems.some((p) => p.includes(problem)), `${code} → ${JSON.stringify(problems)}`);
+  }
+  assert.deepEqual(checkEspruinoSubset("function f() {} f(); var x = require('net');"), []);
+});
+
+test("dist/wisp.js loads as a CommonJS module and encodes a PUBLISH", () => {
+  const exports = {};
+  vm.runInNewContext(readFileSync("dist/wisp.js", "utf8"), { exports, module: { exports }, Uint8Array });
+  assert.equal(typeof exports.create, "function");
+});
+
+test("dist/wisp.js loads on the Espruino interpreter with no error", { skip: skipWithoutEspruino }, async () => {
+  const out = await runOnEspruino(`var w = require("wisp"); print("LOADED " + typeof w.create); quit();`, { modules: { wisp: "dist/wisp.js" } });
+  assert.match(out, /LOADED function/);
+  assert.doesNotMatch(out, /Uncaught|Error/);
+});
