@@ -1,3 +1,11 @@
+// Firmware entry for one board (dist/firmware-<board>.js): the board's limits are fixed at build time.
 import board from "board-config";
-import { Framer } from "./codec/framer";
-new Framer(board.maxPacket, board.maxChunk, function () {}, function () {});
+import { createClient, Options } from "./session/client";
+import { espruinoPlatform } from "./espruino";
+
+declare const global: any;
+
+/** The board's client factory, for the apps and the console: wisp(server, options). */
+global.wisp = function (server: string | string[], options?: Options) {
+  return createClient(server, options, board, (options && options.platform) || espruinoPlatform());
+};

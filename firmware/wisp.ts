@@ -1,1 +1,24 @@
-export { encodePublish, decodePacket } from "./codec/codec";
+// The Espruino module (dist/wisp.js): `require("wisp").create(server, options)`, shaped like Espruino's
+// own MQTT module so programs written for it run unchanged.
+import { createClient, Client, Options, Limits, errorText } from "./session/client";
+import { espruinoPlatform } from "./espruino";
+
+/** Limits where options.limits does not give them: a mid-size board. */
+const DEFAULTS: Limits = { maxPacket: 1024, maxChunk: 536, txBuffer: 1024, inflight: 8, inflightBytes: 256, maxSubscriptions: 8 };
+
+/** Creates a client for `server` ("host", "host:port" or a list to fail over between); see Options. */
+export function create(server: string | string[], options?: Options): Client {
+  const given: any = (options && options.limits) || {};
+  const limits: any = {};
+  for (const k in DEFAULTS) limits[k] = given[k] || (DEFAULTS as any)[k];
+  return createClient(server, options, limits, (options && options.platform) || espruinoPlatform());
+}
+
+/** Espruino's MQTT module shortcut: create(options.host, options), then connect(). */
+export function connect(options: Options & { host: string }): Client {
+  const c = create(options.host, options);
+  c.connect();
+  return c;
+}
+
+export { errorText };
