@@ -31,6 +31,11 @@ export class Framer {
     this.readPos = this.writePos = this.skipBytes = 0;
   }
 
+  /** True while part of a packet has arrived and the rest has not (a truncated stream if it ends now). */
+  get partial(): boolean {
+    return this.readPos < this.writePos || this.skipBytes > 0;
+  }
+
   /** Takes the next chunk of the stream, of any length, split anywhere. */
   push(chunk: string | Uint8Array): void {
     const len = chunk.length;

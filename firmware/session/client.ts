@@ -193,102 +193,6 @@ export function createClient(server: string | string[], options: Options | undef
     text: function () { return toBinaryString(msg.buf, msg.payloadStart, msg.payloadEnd); },
   };
 
-  const client: Client = {
-    on: function (event, fn) {
-      const l = listeners[event];
-      listeners[event] = !l ? fn : typeof l === "function" ? [l, fn] : l.concat([fn]);
-      return client;
-    },
-    removeAllListeners: function (event) {
-      if (event) delete listeners[event];
-      else for (const k in listeners) delete listeners[k];
-      return client;
-    },
-    emit: emit,
-    connect: function () {
-      if (state !== State.IDLE) return;
-      timer = platform.every(tick, TICK_MS);
-      attempts = 0;
-      open();
-    },
-    disconnect: function () {
-      if (state === State.IDLE) return;
-      if (state === State.CONNECTED) write(encodeDisconnect(tx, 0));
-      drop(Err.CONNECTION_LOST, State.IDLE);
-    },
-    publish: function (topic, message, options) {
-      const qos = (options && options.qos) || 0;
-      const retain = !!(options && options.retain);
-      if (typeof message === "number") message = String(message);
-      if (qos === 0) {
-        if (state !== State.CONNECTED) return Err.NOT_CONNECTED;
-        const len = encodePublish(tx, 0, topic, message, 0, retain, false, 0);
-        if (len < 0) return fail(len);
-        if (!writable(len)) return Err.BUSY;
-        write(len);
-        return 0;
-      }
-      const s = freeSlot();
-      // With no free slot, check the arguments anyway so that a bad call reports its own error.
-      const len = encodePublish(s < 0 ? tx : slots[s], 0, topic, message, qos, retain, false, s < 0 ? 1 : nextPacketId());
-      if (len < 0) return fail(len);
-      if (s < 0) return Err.BUSY;
-      slotLen[s] = len;
-      slotId[s] = nextId;
-      slotState[s] = Slot.QUEUED;
-      slotSeq[s] = ++seq;
-      flush();
-      return nextId;
-    },
-    subscribe: function (filters, options, handler) {
-      const qos = (options && options.qos) || 0;
-      const list = typeof filters === "string" ? [filters] : filters;
-      if (!list || typeof list.length !== "number") return fail(Err.BAD_ARGUMENT);
-      if (qos !== 0 && qos !== 1 && qos !== 2) return fail(Err.BAD_QOS);
-      for (let i = 0; i < list.length; i++) {
-        const len = filterLength(list[i]);
-        if (len < 0) return fail(len);
-      }
-      for (let i = 0; i < list.length; i++) {
-        let sub = findSub(list[i]);
-        if (!sub) {
-          if (subs.length >= limits.maxSubscriptions) return fail(Err.BUSY);
-          const len = utf8Length(list[i]);
-          const bytes = new Uint8Array(len);
-          writeUtf8(bytes, 0, list[i], len);
-          sub = { filter: list[i], bytes: bytes, qos: -1, handler: undefined, pending: 0 };
-          subs.push(sub);
-        }
-        if (handler) sub.handler = handler;
-        if (sub.qos !== qos) {
-          sub.qos = qos;
-          if (state === State.CONNECTED) sendSubscribe(sub);
-        }
-      }
-      return 0;
-    },
-    unsubscribe: function (filters) {
-      const list = typeof filters === "string" ? [filters] : filters;
-      for (let i = 0; i < list.length; i++) {
-        const sub = findSub(list[i]);
-        if (!sub) continue;
-        subs.splice(subs.indexOf(sub), 1);
-        if (state === State.CONNECTED) write(encodeUnsubscribe(tx, 0, nextPacketId(), [sub.filter]));
-      }
-      return 0;
-    },
-    connected: false,
-    pending: 0,
-  };
-  Object.defineProperty(client, "connected", { get: function () { return state === State.CONNECTED; } });
-  Object.defineProperty(client, "pending", {
-    get: function () {
-      let count = 0;
-      for (let i = 0; i < n; i++) if (slotState[i]) count++;
-      return count;
-    },
-  });
-
   function emit(event: string, a?: any, b?: any): boolean {
     const l = listeners[event];
     if (!l) return false;
@@ -394,16 +298,12 @@ export function createClient(server: string | string[], options: Options | undef
     onClose: function (c) {
       if (c !== conn) return;
       conn = null;
+      if (framer.partial) emit("error", "truncated packet", Err.MALFORMED);
       lost(Err.CONNECTION_LOST);
     },
   };
 
   // ---- receiving -------------------------------------------------------------------------------------
-
-  const framer = new Framer(limits.maxPacket, limits.maxChunk, onPacket, function (err) {
-    emit("error", errorText(err), err);
-    if (err !== Err.PACKET_TOO_LARGE) drop(err, State.BACKOFF);
-  });
 
   function onPacket(buf: Uint8Array, start: number, end: number): void {
     const v = view;
@@ -574,6 +474,108 @@ export function createClient(server: string | string[], options: Options | undef
     for (let i = 0; i < subs.length; i++) if (subs[i].filter === filter) return subs[i];
     return undefined;
   }
+
+  // Objects that refer to the functions above come last: Espruino does not hoist declarations.
+  const framer = new Framer(limits.maxPacket, limits.maxChunk, onPacket, function (err) {
+    emit("error", errorText(err), err);
+    if (err !== Err.PACKET_TOO_LARGE) drop(err, State.BACKOFF);
+  });
+
+  const client: Client = {
+    on: function (event, fn) {
+      const l = listeners[event];
+      listeners[event] = !l ? fn : typeof l === "function" ? [l, fn] : l.concat([fn]);
+      return client;
+    },
+    removeAllListeners: function (event) {
+      if (event) delete listeners[event];
+      else for (const k in listeners) delete listeners[k];
+      return client;
+    },
+    emit: emit,
+    connect: function () {
+      if (state !== State.IDLE) return;
+      timer = platform.every(tick, TICK_MS);
+      attempts = 0;
+      open();
+    },
+    disconnect: function () {
+      if (state === State.IDLE) return;
+      if (state === State.CONNECTED) write(encodeDisconnect(tx, 0));
+      drop(Err.CONNECTION_LOST, State.IDLE);
+    },
+    publish: function (topic, message, options) {
+      const qos = (options && options.qos) || 0;
+      const retain = !!(options && options.retain);
+      if (typeof message === "number") message = String(message);
+      if (qos === 0) {
+        if (state !== State.CONNECTED) return Err.NOT_CONNECTED;
+        const end = encodePublish(tx, 0, topic, message, 0, retain, false, 0);
+        if (end < 0) return fail(end);
+        if (!writable(end)) return Err.BUSY;
+        write(end);
+        return 0;
+      }
+      const s = freeSlot();
+      // With no free slot, check the arguments anyway so that a bad call reports its own error.
+      const len = encodePublish(s < 0 ? tx : slots[s], 0, topic, message, qos, retain, false, s < 0 ? 1 : nextPacketId());
+      if (len < 0) return fail(len);
+      if (s < 0) return Err.BUSY;
+      slotLen[s] = len;
+      slotId[s] = nextId;
+      slotState[s] = Slot.QUEUED;
+      slotSeq[s] = ++seq;
+      flush();
+      return nextId;
+    },
+    subscribe: function (filters, options, handler) {
+      const qos = (options && options.qos) || 0;
+      const list = typeof filters === "string" ? [filters] : filters;
+      if (!list || typeof list.length !== "number") return fail(Err.BAD_ARGUMENT);
+      if (qos !== 0 && qos !== 1 && qos !== 2) return fail(Err.BAD_QOS);
+      for (let i = 0; i < list.length; i++) {
+        const valid = filterLength(list[i]);
+        if (valid < 0) return fail(valid);
+      }
+      for (let i = 0; i < list.length; i++) {
+        let sub = findSub(list[i]);
+        if (!sub) {
+          if (subs.length >= limits.maxSubscriptions) return fail(Err.BUSY);
+          const len = utf8Length(list[i]);
+          const bytes = new Uint8Array(len);
+          writeUtf8(bytes, 0, list[i], len);
+          sub = { filter: list[i], bytes: bytes, qos: -1, handler: undefined, pending: 0 };
+          subs.push(sub);
+        }
+        if (handler) sub.handler = handler;
+        if (sub.qos !== qos) {
+          sub.qos = qos;
+          if (state === State.CONNECTED) sendSubscribe(sub);
+        }
+      }
+      return 0;
+    },
+    unsubscribe: function (filters) {
+      const list = typeof filters === "string" ? [filters] : filters;
+      for (let i = 0; i < list.length; i++) {
+        const sub = findSub(list[i]);
+        if (!sub) continue;
+        subs.splice(subs.indexOf(sub), 1);
+        if (state === State.CONNECTED) write(encodeUnsubscribe(tx, 0, nextPacketId(), [sub.filter]));
+      }
+      return 0;
+    },
+    connected: false,
+    pending: 0,
+  };
+  Object.defineProperty(client, "connected", { get: function () { return state === State.CONNECTED; } });
+  Object.defineProperty(client, "pending", {
+    get: function () {
+      let count = 0;
+      for (let i = 0; i < n; i++) if (slotState[i]) count++;
+      return count;
+    },
+  });
 
   return client;
 }

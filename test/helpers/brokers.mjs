@@ -2,7 +2,7 @@
 // In CI (CI=true) a missing mosquitto is a failure, never a skip.
 import net from "node:net";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Aedes } from "aedes";
@@ -51,19 +51,23 @@ export async function startAedes(port) {
   };
 }
 
-export const MOSQUITTO = process.env.MOSQUITTO_BIN || "mosquitto";
+export const MOSQUITTO = process.env.MOSQUITTO_BIN || (existsSync("/usr/sbin/mosquitto") ? "/usr/sbin/mosquitto" : "mosquitto");
 /** True when the mosquitto binary runs here. */
 export const haveMosquitto = spawnSync(MOSQUITTO, ["-h"]).error === undefined;
 /** For test options: skip without mosquitto, except in CI, where its absence must fail. */
 export const skipWithoutMosquitto = haveMosquitto || process.env.CI ? false : "mosquitto is not installed (apt-get install mosquitto)";
 
-/** Mosquitto on a free loopback port (or `port`), no persistence, anonymous; stop() kills it. */
-export async function startMosquitto(port) {
+/** Mosquitto on a free loopback port (or `port`), anonymous; with `persistDir`, sessions and queued
+ *  messages survive a stop("SIGTERM") and start again from that folder. stop() kills it (SIGKILL). */
+export async function startMosquitto(port, { persistDir } = {}) {
   if (!haveMosquitto) throw new Error(`mosquitto not found (${MOSQUITTO}); CI installs it with apt-get install mosquitto`);
   port = port || (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), "wisp-mosquitto-"));
+  const dir = persistDir || mkdtempSync(join(tmpdir(), "wisp-mosquitto-"));
   const conf = join(dir, "mosquitto.conf");
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 20\nmax_queued_messages 100000\n`);
+  // As root, mosquitto would switch to its own user, which cannot write our persistence folder.
+  const user = process.getuid && process.getuid() === 0 ? "user root\n" : "";
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 20\nmax_queued_messages 100000\n${user}` +
+    (persistDir ? `persistence true\npersistence_location ${dir}/\nautosave_interval 0\n` : "persistence false\n"));
   const child = spawn(MOSQUITTO, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr.on("data", (d) => (log += d));
@@ -71,9 +75,9 @@ export async function startMosquitto(port) {
   await Promise.race([waitForPort(port), exited.then(() => { throw new Error(`mosquitto exited: ${log}`); })]);
   return {
     name: "mosquitto", port, url: `127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill("SIGKILL");
+    async stop(signal = "SIGKILL") {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
         await exited;
       }
     },

@@ -1,0 +1,142 @@
+// The client (dist/wisp.js on the Node platform) against real brokers over TCP: Aedes in-process and
+// Mosquitto started here. The peer is MQTT.js, an independent client.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import mqtt from "mqtt";
+import { loadWisp } from "../host-sim/load.mjs";
+import { BROKERS, startAedes } from "./helpers/brokers.mjs";
+import { waitFor, sleep, recordingPlatform, recordEvents } from "./helpers/util.mjs";
+
+const wisp = loadWisp();
+let clientCount = 0;
+
+function wispClient(url, options = {}) {
+  const platform = recordingPlatform();
+  const client = wisp.create(url, { client_id: `wisp-it-${process.pid}-${++clientCount}`, platform, reconnect_min: 100, reconnect_max: 500, ...options });
+  return { client, platform, events: recordEvents(client) };
+}
+
+async function peer(url, options = {}) {
+  const p = mqtt.connect(`mqtt://${url}`, { reconnectPeriod: 0, ...options });
+  await new Promise((resolve, reject) => { p.once("connect", resolve); p.once("error", reject); });
+  return p;
+}
+
+for (const b of BROKERS) {
+  describe(`against ${b.name}`, { skip: b.skip }, () => {
+    let broker;
+    const open = [];
+    before(async () => { broker = await b.start(); });
+    after(async () => {
+      for (const c of open) c.end ? c.end(true) : c.disconnect();
+      await broker.stop();
+    });
+    const track = (c) => (open.push(c), c);
+
+    test("publish and subscribe at QoS 0 and 1, both ways", async () => {
+      const w = wispClient(broker.url);
+      track(w.client);
+      const got = [];
+      w.client.subscribe("it/in/#", { qos: 1 }, (m) => got.push([m.topic(), m.text(), m.qos]));
+      w.client.connect();
+      await waitFor(() => w.events.some((e) => e[0] === "subscribed"), "SUBACK");
+      const p = track(await peer(broker.url));
+      const fromWisp = [];
+      p.on("message", (topic, payload, packet) => fromWisp.push([topic, String(payload), packet.qos]));
+      await p.subscribeAsync("it/out/#", { qos: 1 });
+      await p.publishAsync("it/in/a", "zero", { qos: 0 });
+      await p.publishAsync("it/in/b", "one", { qos: 1 });
+      await waitFor(() => got.length === 2, "messages at Wisp");
+      assert.deepEqual(got, [["it/in/a", "zero", 0], ["it/in/b", "one", 1]]);
+      assert.equal(w.client.publish("it/out/x", "q0"), 0);
+      assert.ok(w.client.publish("it/out/y", "q1", { qos: 1 }) > 0);
+      await waitFor(() => fromWisp.length === 2 && w.client.pending === 0, "messages at the peer and PUBACK");
+      assert.deepEqual(fromWisp, [["it/out/x", "q0", 0], ["it/out/y", "q1", 1]]);
+      assert.ok(w.events.some((e) => e[0] === "puback"));
+    });
+
+    test("retained messages arrive flagged retain on subscribe", async () => {
+      const p = track(await peer(broker.url));
+      await p.publishAsync("it/retained", "kept", { qos: 1, retain: true });
+      const w = wispClient(broker.url);
+      track(w.client);
+      const got = [];
+      w.client.on("publish", (pub) => got.push(pub));
+      w.client.on("connected", () => w.client.subscribe("it/retained"));
+      w.client.connect();
+      await waitFor(() => got.length === 1, "the retained message");
+      assert.deepEqual(got[0], { topic: "it/retained", message: "kept", qos: 0, retain: true, dup: false });
+    });
+
+    test("the will is published when the connection drops without DISCONNECT", async () => {
+      const p = track(await peer(broker.url));
+      const wills = [];
+      p.on("message", (topic, payload, packet) => wills.push([topic, String(payload), packet.retain]));
+      await p.subscribeAsync("it/will/#", { qos: 1 });
+      const w = wispClient(broker.url, { reconnect: false, will: { topic: "it/will/status", message: "offline", qos: 1, retain: false } });
+      w.client.connect();
+      await waitFor(() => w.client.connected, "connected");
+      w.platform.sockets[0].destroy();
+      await waitFor(() => wills.length === 1, "the will");
+      assert.deepEqual(wills, [["it/will/status", "offline", false]]);
+      const w2 = wispClient(broker.url, { will: { topic: "it/will/status", message: "offline" } });
+      w2.client.connect();
+      await waitFor(() => w2.client.connected, "connected");
+      w2.client.disconnect();
+      await sleep(300);
+      assert.equal(wills.length, 1, "a clean DISCONNECT must not publish the will");
+    });
+
+    test("persistent session: QoS 1 messages sent while offline arrive after reconnect", async () => {
+      const id = `wisp-persist-${process.pid}-${b.name}`;
+      const w = wispClient(broker.url, { client_id: id, clean_session: false });
+      track(w.client);
+      const got = [];
+      w.client.subscribe("it/persist", { qos: 1 }, (m) => got.push(m.text()));
+      w.client.connect();
+      await waitFor(() => w.events.some((e) => e[0] === "subscribed"), "SUBACK");
+      w.client.disconnect();
+      const p = track(await peer(broker.url));
+      for (let i = 0; i < 5; i++) await p.publishAsync("it/persist", `m${i}`, { qos: 1 });
+      w.client.connect();
+      await waitFor(() => got.length === 5, "queued messages");
+      assert.deepEqual(got, ["m0", "m1", "m2", "m3", "m4"]);
+      assert.deepEqual(w.events.filter((e) => e[0] === "connected").map((e) => e[1]), [false, true], "session present on the second CONNACK");
+    });
+  });
+}
+
+describe("refusals (Aedes with auth hooks)", () => {
+  let broker;
+  before(async () => {
+    broker = await startAedes();
+    broker.aedes.authenticate = (client, username, password, done) => {
+      if (username === "good") return done(null, true);
+      const err = new Error("bad");
+      err.returnCode = 4;
+      done(err, false);
+    };
+    broker.aedes.authorizeSubscribe = (client, sub, done) => done(null, sub.topic === "forbidden" ? null : sub);
+  });
+  after(() => broker.stop());
+
+  test("a refused CONNACK is an error in words, never `connected`, retried with backoff, not a storm", async () => {
+    const w = wispClient(broker.url, { username: "bad", password: "x", reconnect_min: 200, reconnect_max: 800 });
+    w.client.connect();
+    await sleep(2500);
+    w.client.disconnect();
+    const errors = w.events.filter((e) => e[0] === "error");
+    assert.ok(!w.events.some((e) => e[0] === "connected"));
+    assert.equal(errors[0][1], "connection refused: bad user name or password");
+    assert.ok(errors.length >= 3 && errors.length <= 6, `${errors.length} attempts in 2.5 s`);
+  });
+
+  test("SUBACK 0x80 ⇒ subscribed_fail; the other filter is subscribed", async () => {
+    const w = wispClient(broker.url, { username: "good" });
+    w.client.subscribe(["forbidden", "allowed"], { qos: 1 });
+    w.client.connect();
+    await waitFor(() => w.events.filter((e) => e[0].startsWith("subscribed")).length === 2, "two SUBACKs");
+    w.client.disconnect();
+    assert.deepEqual(w.events.filter((e) => e[0].startsWith("subscribed")).sort(), [["subscribed", "allowed", 1], ["subscribed_fail", "forbidden", undefined]]);
+  });
+});
