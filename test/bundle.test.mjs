@@ -7,6 +7,7 @@ import { gzipSync } from "node:zlib";
 import vm from "node:vm";
 import { checkEspruinoSubset } from "./helpers/espruino-subset.mjs";
 import { runOnEspruino, skipWithoutEspruino } from "./helpers/espruino.mjs";
+import { startMosquitto, haveMosquitto } from "./helpers/brokers.mjs";
 
 const budgets = JSON.parse(readFileSync(new URL("../bench/budgets.json", import.meta.url), "utf8"));
 const artifacts = Object.keys(budgets).filter((k) => k.startsWith("dist/"));
@@ -54,4 +55,25 @@ test("dist/wisp.js loads on the Espruino interpreter with no error", { skip: ski
   const out = await runOnEspruino(`var w = require("wisp"); print("LOADED " + typeof w.create); quit();`, { modules: { wisp: "dist/wisp.js" } });
   assert.match(out, /LOADED function/);
   assert.doesNotMatch(out, /Uncaught|Error/);
+});
+
+test("dist/wisp.js on the Espruino interpreter: connect, subscribe, QoS 0/1 round trip through Mosquitto", { skip: skipWithoutEspruino || (!haveMosquitto && "no mosquitto") }, async () => {
+  const broker = await startMosquitto();
+  try {
+    const out = await runOnEspruino(`
+      var c = require("wisp").create("127.0.0.1:${broker.port}", { client_id: "espruino-e2e", keep_alive: 10 });
+      var got = [];
+      c.on("error", function (e) { print("ERROR " + e); });
+      c.on("connected", function () { c.subscribe("e2e/#", { qos: 1 }, function (m) { got.push(m.topic() + "=" + m.text() + "@" + m.qos); }); });
+      c.on("subscribed", function () { c.publish("e2e/a", "one", { qos: 1 }); c.publish("e2e/b", "zero"); });
+      c.on("puback", function (id) { print("PUBACK " + id); });
+      c.connect();
+      setTimeout(function () { print("GOT " + JSON.stringify(got)); c.disconnect(); setTimeout(quit, 100); }, 1500);
+    `, { modules: { wisp: "dist/wisp.js" } });
+    assert.match(out, /PUBACK 2/);
+    assert.match(out, /GOT \["e2e\/a=one@1","e2e\/b=zero@0"\]/);
+    assert.doesNotMatch(out, /ERROR|Uncaught/);
+  } finally {
+    await broker.stop();
+  }
 });
