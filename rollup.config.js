@@ -1,6 +1,7 @@
 // Builds what gets flashed: dist/wisp.js (the client as an Espruino module) and one firmware bundle per
 // board in boards/, plus an unminified ESM build of the codec for the Node tests (dist/test/).
 import { readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 
@@ -15,13 +16,20 @@ const minify = () =>
 
 const ts = () => typescript({ tsconfig: "./tsconfig.json", noEmitOnError: true, outputToFilesystem: false });
 
-/** Resolves `import board from "board-config"` to boards/<name>.json, fixed at build time. */
-const boardConfig = (name) => ({
-  name: "board-config",
-  resolveId: (id) => (id === "board-config" ? "\0board-config" : null),
-  load: (id) =>
-    id === "\0board-config" ? `export default ${readFileSync(`boards/${name}.json`, "utf8")};` : null,
-});
+/** Resolves `import board from "board-config"` to boards/<name>.json, and `import apps from "board-apps"`
+ *  to the apps that board lists (firmware/apps/<app>.ts exporting <app>App), fixed at build time. */
+const boardConfig = (name) => {
+  const board = JSON.parse(readFileSync(`boards/${name}.json`, "utf8"));
+  const apps = board.apps.map((a) => `import { ${a}App } from ${JSON.stringify(resolve(`firmware/apps/${a}.ts`))};`);
+  return {
+    name: "board-config",
+    resolveId: (id) => (id === "board-config" || id === "board-apps" ? `\0${id}` : null),
+    load: (id) =>
+      id === "\0board-config" ? `export default ${JSON.stringify(board)};`
+      : id === "\0board-apps" ? `${apps.join("\n")}\nexport default { ${board.apps.map((a) => `${a}: ${a}App`).join(", ")} };`
+      : null,
+  };
+};
 
 const boards = readdirSync("boards")
   .filter((f) => f.endsWith(".json"))

@@ -5,6 +5,16 @@ declare module "board-config" {
     maxPacket: number; maxChunk: number; txBuffer: number; inflight: number; inflightBytes: number;
     maxSubscriptions: number; wifi: boolean;
     pins: { i2cScl: string; i2cSda: string; battery: string; servos: string[] };
+    /** Build-time configuration defaults; Storage file "wisp.json" overrides them on the board. */
+    defaults: { [key: string]: any };
+    /** The apps built into this board's firmware. */
+    apps: string[];
   };
   export default board;
+}
+
+/** The apps this board's firmware includes, by name (boards/<name>.json "apps"). */
+declare module "board-apps" {
+  const apps: { [name: string]: import("./apps/app").App };
+  export default apps;
 }

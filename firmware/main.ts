@@ -1,11 +1,52 @@
-// Firmware entry for one board (dist/firmware-<board>.js): the board's limits are fixed at build time.
+// Firmware entry for one board (dist/firmware-<board>.js): the board's buffer sizes are fixed at build
+// time; the configuration comes from Storage file "wisp.json" over the board's defaults; then Wi-Fi
+// (where the board has it), the client with its online/offline status and will, and the app.
 import board from "board-config";
-import { createClient, Options } from "./session/client";
+import { createClient, Client, Options } from "./session/client";
 import { espruinoPlatform } from "./espruino";
+import type { Config } from "./apps/app";
+import apps from "board-apps";
 
 declare const global: any;
+declare function require(name: string): any;
+declare function getSerial(): string;
+declare function setTimeout(fn: () => void, ms: number): any;
+declare function print(...a: any[]): void;
 
-/** The board's client factory, for the apps and the console: wisp(server, options). */
-global.wisp = function (server: string | string[], options?: Options) {
+/** A client with this board's limits, for the console too: wisp(server, options). */
+global.wisp = function (server: string | string[], options?: Options): Client {
   return createClient(server, options, board, (options && options.platform) || espruinoPlatform());
 };
+
+const stored = require("Storage").readJSON("wisp.json", true) || {};
+const config: Config = {} as any;
+for (const k in board.defaults) (config as any)[k] = (board.defaults as any)[k];
+for (const k in stored) (config as any)[k] = stored[k];
+if (!config.device) config.device = "wisp-" + String(getSerial()).replace(/[^0-9a-zA-Z]/g, "").slice(-6);
+
+function start(): void {
+  const base = "wisp/" + config.device + "/";
+  const status = base + "status";
+  const client = global.wisp(config.brokers, {
+    client_id: config.device, keep_alive: config.keep_alive, clean_session: false,
+    will: { topic: status, message: "offline", qos: 1, retain: true },
+  });
+  client.on("connected", function () { client.publish(status, "online", { qos: 1, retain: true }); });
+  client.on("error", function (reason: string) { print("mqtt: " + reason); });
+  const app = apps[config.app];
+  if (!app) print("wisp: no app " + config.app);
+  else app(client, config, board, base);
+  global.mqtt = client;
+  client.connect();
+}
+
+function joinWifi(): void {
+  require("Wifi").connect(config.ssid, { password: config.password }, function (err: any) {
+    if (!err) return start();
+    print("wifi: " + err);
+    setTimeout(joinWifi, 5000);
+  });
+}
+
+if (board.wifi && config.ssid) joinWifi();
+else start();

@@ -47,9 +47,12 @@ function checkDeclarationOrder(ast, problems, at) {
     const declared = new Map();
     const params = new Set((scope.params || []).map((p) => p.name));
     const visit = (node, fn) => walkNoFunctions(node, fn);
+    const declare = (name, pos) => {
+      if (!params.has(name) && !(declared.get(name) <= pos)) declared.set(name, pos); // the first one counts
+    };
     visit(body, (n) => {
-      if (n.type === "VariableDeclarator" && !params.has(n.id.name) && !declared.has(n.id.name)) declared.set(n.id.name, n.id.start);
-      if (n.type === "FunctionDeclaration" && n.id && !declared.has(n.id.name)) declared.set(n.id.name, n.start);
+      if (n.type === "VariableDeclarator") declare(n.id.name, n.id.start);
+      if (n.type === "FunctionDeclaration" && n.id) declare(n.id.name, n.start);
     });
     visit(body, (n) => {
       if (n.type !== "Identifier") return;

@@ -1,0 +1,34 @@
+// What every app gets from the firmware: the connected client, its configuration, its board.
+import type { Client } from "../session/client";
+
+/** The device's configuration: Storage file "wisp.json" over the board's build-time defaults. */
+export interface Config {
+  /** Wi-Fi network (boards with Wi-Fi); never committed, only in the board's Storage. */
+  ssid?: string;
+  password?: string;
+  /** Brokers to fail over between, "host" or "host:port". */
+  brokers: string[];
+  /** Device id: the MQTT client id and the topic level wisp/<device>/…. */
+  device: string;
+  /** "quadruped" or "sensor". */
+  app: string;
+  /** Telemetry publishes per second (quadruped). */
+  rate_hz: number;
+  /** Gait control updates per second (quadruped). */
+  control_hz: number;
+  /** Seconds between sensor readings (sensor node). */
+  period_s: number;
+  /** Milliseconds without a broker connection before the robot stops (quadruped). */
+  failsafe_ms: number;
+  /** MQTT keepalive, seconds. */
+  keep_alive: number;
+}
+
+/** The board data the apps use (boards/<name>.json). */
+export interface BoardPins {
+  name: string;
+  pins: { i2cScl: string; i2cSda: string; battery: string; servos: string[] };
+}
+
+/** An app: starts its timers and subscriptions on `client`, which is connected afterwards. */
+export type App = (client: Client, config: Config, board: BoardPins, base: string) => void;

@@ -1,0 +1,69 @@
+// Telemetry as JSON without allocating: the document's layout is built once into a Uint8Array, every
+// number has a fixed-width slot (padded with spaces, which JSON allows between tokens), and each
+// publish only rewrites the digits in place. The buffer is then published as it is.
+import { copyBytes } from "../codec/bytes";
+
+/** A JSON document of fixed length whose number (and short text) slots are rewritten in place. */
+export class FixedJson {
+  /** The document; publish it as the payload. */
+  readonly buf: Uint8Array;
+  private readonly at: number[] = [];
+  private readonly width: number[] = [];
+  private readonly decimals: number[] = [];
+
+  /** `layout` is the JSON text with each slot written as `%W.D` (a number W characters wide with D
+   *  decimals) or `%Ws` (W characters of text inside the template's quotes). Slots are numbered in order. */
+  constructor(layout: string) {
+    let text = "";
+    for (let i = 0; i < layout.length; i++) {
+      if (layout[i] !== "%") {
+        text += layout[i];
+        continue;
+      }
+      let j = i + 1;
+      while (layout[j] >= "0" && layout[j] <= "9") j++;
+      const w = +layout.slice(i + 1, j);
+      let decimals = -1;
+      if (layout[j] === ".") decimals = +layout[++j];
+      this.at.push(text.length);
+      this.width.push(w);
+      this.decimals.push(decimals);
+      for (let k = 0; k < w; k++) text += decimals < 0 ? " " : "0";
+      i = j;
+    }
+    this.buf = new Uint8Array(text.length);
+    copyBytes(this.buf, 0, text);
+  }
+
+  /** Writes `value` into number slot `slot`, rounded to its decimals, saturating at the slot's width. */
+  num(slot: number, value: number): void {
+    const buf = this.buf;
+    const w = this.width[slot];
+    const decimals = this.decimals[slot];
+    const scale = Math.pow(10, decimals);
+    let digits = w - (decimals ? decimals + 1 : 0);
+    const neg = value < 0;
+    if (neg) digits--;
+    const max = Math.pow(10, digits) - 1 / scale;
+    let v = Math.round(Math.min(Math.abs(value), max) * scale);
+    if (!(v >= 0)) v = 0; // NaN
+    let p = this.at[slot] + w - 1;
+    const start = this.at[slot];
+    let d = 0;
+    do {
+      if (d === decimals && decimals) buf[p--] = 46; // '.'
+      buf[p--] = 48 + (v % 10);
+      v = Math.floor(v / 10);
+      d++;
+    } while (v > 0 || d <= decimals);
+    if (neg) buf[p--] = 45; // '-'
+    while (p >= start) buf[p--] = 32;
+  }
+
+  /** Writes `s` (ASCII, at most the slot's width) into text slot `slot`, padding with spaces. */
+  text(slot: number, s: string): void {
+    const at = this.at[slot];
+    this.buf.fill(32, at, at + this.width[slot]);
+    copyBytes(this.buf, at, s);
+  }
+}
