@@ -9,8 +9,10 @@ const minify = () =>
   terser({
     ecma: 5,
     module: false,
-    compress: { passes: 2, inline: 1 }, // deeper inlining leaves `var` after use; Espruino does not hoist
-    mangle: true,
+    // Espruino hoists neither `var` nor function declarations: make terser put every one at the top of its
+    // function (hoist_vars, hoist_funs), and keep inlining shallow.
+    compress: { passes: 2, inline: 1, hoist_vars: true, hoist_funs: true },
+    mangle: { properties: { regex: /_$/ } }, // private members end in "_" (firmware/session/client.ts)
     format: { comments: false, ascii_only: true },
   });
 

@@ -2,7 +2,7 @@
 // time; the configuration comes from Storage file "wisp.json" over the board's defaults; then Wi-Fi
 // (where the board has it), the client with its online/offline status and will, and the app.
 import board from "board-config";
-import { createClient, Client, Options } from "./session/client";
+import { Client, Options } from "./session/client";
 import { espruinoPlatform } from "./espruino";
 import type { Config } from "./apps/app";
 import apps from "board-apps";
@@ -15,7 +15,7 @@ declare function print(...a: any[]): void;
 
 /** A client with this board's limits, for the console too: wisp(server, options). */
 global.wisp = function (server: string | string[], options?: Options): Client {
-  return createClient(server, options, board, (options && options.platform) || espruinoPlatform());
+  return new Client(server, options, board, (options && options.platform) || espruinoPlatform());
 };
 
 const stored = require("Storage").readJSON("wisp.json", true) || {};

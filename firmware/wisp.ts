@@ -1,6 +1,6 @@
 // The Espruino module (dist/wisp.js): `require("wisp").create(server, options)`, shaped like Espruino's
 // own MQTT module so programs written for it run unchanged.
-import { createClient, Client, Options, Limits, errorText } from "./session/client";
+import { Client, Options, Limits, errorText } from "./session/client";
 import { espruinoPlatform } from "./espruino";
 
 /** Limits where options.limits does not give them: a mid-size board. */
@@ -11,7 +11,7 @@ export function create(server: string | string[], options?: Options): Client {
   const given: any = (options && options.limits) || {};
   const limits: any = {};
   for (const k in DEFAULTS) limits[k] = given[k] || (DEFAULTS as any)[k];
-  return createClient(server, options, limits, (options && options.platform) || espruinoPlatform());
+  return new Client(server, options, limits, (options && options.platform) || espruinoPlatform());
 }
 
 /** Espruino's MQTT module shortcut: create(options.host, options), then connect(). */

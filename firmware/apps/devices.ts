@@ -16,16 +16,16 @@ export class EnvSensor {
   temperature = 0;
   humidity = 0;
   pressure = 0;
-  constructor(private readonly i2c: any) {}
+  constructor(private readonly i2c_: any) {}
   /** True when the chip answers with its id. */
   present(): boolean {
-    this.i2c.writeTo(0x76, 0xd0);
-    return this.i2c.readFrom(0x76, 1)[0] === 0x60;
+    this.i2c_.writeTo(0x76, 0xd0);
+    return this.i2c_.readFrom(0x76, 1)[0] === 0x60;
   }
   /** Reads all three values (one I2C transfer; Espruino's readFrom allocates its small result). */
   read(): void {
-    this.i2c.writeTo(0x76, 0xf7);
-    const b = this.i2c.readFrom(0x76, 8);
+    this.i2c_.writeTo(0x76, 0xf7);
+    const b = this.i2c_.readFrom(0x76, 8);
     this.pressure = ((b[0] << 16) | (b[1] << 8) | b[2]) / 1600;
     const t = (b[3] << 8) | b[4];
     this.temperature = (t > 32767 ? t - 65536 : t) / 100;
@@ -38,17 +38,17 @@ export class Imu {
   /** Last reading: acceleration in g, rotation in °/s. */
   readonly accel = new Float32Array(3);
   readonly gyro = new Float32Array(3);
-  constructor(private readonly i2c: any) {}
+  constructor(private readonly i2c_: any) {}
   /** Wakes the chip (PWR_MGMT_1 = 0); true when WHO_AM_I answers 0x68. */
   start(): boolean {
-    this.i2c.writeTo(0x68, [0x6b, 0]);
-    this.i2c.writeTo(0x68, 0x75);
-    return this.i2c.readFrom(0x68, 1)[0] === 0x68;
+    this.i2c_.writeTo(0x68, [0x6b, 0]);
+    this.i2c_.writeTo(0x68, 0x75);
+    return this.i2c_.readFrom(0x68, 1)[0] === 0x68;
   }
   /** Reads accelerometer and gyroscope in one 14-byte transfer from ACCEL_XOUT_H (0x3B). */
   read(): void {
-    this.i2c.writeTo(0x68, 0x3b);
-    const b = this.i2c.readFrom(0x68, 14);
+    this.i2c_.writeTo(0x68, 0x3b);
+    const b = this.i2c_.readFrom(0x68, 14);
     for (let i = 0; i < 3; i++) {
       let a = (b[2 * i] << 8) | b[2 * i + 1];
       let g = (b[8 + 2 * i] << 8) | b[9 + 2 * i];
@@ -69,20 +69,20 @@ export function batteryVolts(p: any): number {
 export class Servos {
   /** Last commanded angle of each servo, degrees. */
   readonly angle: Float32Array;
-  private readonly pins: any[] = [];
-  private readonly opts = { freq: 50 };
+  private readonly pins_: any[] = [];
+  private readonly opts_ = { freq: 50 };
   constructor(names: string[]) {
-    for (let i = 0; i < names.length; i++) this.pins.push(pin(names[i]));
+    for (let i = 0; i < names.length; i++) this.pins_.push(pin(names[i]));
     this.angle = new Float32Array(names.length);
   }
   /** Commands servo `i` to `deg` (clamped to ±90°). */
   set(i: number, deg: number): void {
     deg = deg > 90 ? 90 : deg < -90 ? -90 : deg;
     this.angle[i] = deg;
-    analogWrite(this.pins[i], (1.5 + deg / 90) / 20, this.opts);
+    analogWrite(this.pins_[i], (1.5 + deg / 90) / 20, this.opts_);
   }
   /** Stops the pulses: an unpowered servo holds no torque and cannot fight anything. */
   release(): void {
-    for (let i = 0; i < this.pins.length; i++) analogWrite(this.pins[i], 0, this.opts);
+    for (let i = 0; i < this.pins_.length; i++) analogWrite(this.pins_[i], 0, this.opts_);
   }
 }

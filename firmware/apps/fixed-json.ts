@@ -7,9 +7,9 @@ import { copyBytes } from "../codec/bytes";
 export class FixedJson {
   /** The document; publish it as the payload. */
   readonly buf: Uint8Array;
-  private readonly at: number[] = [];
-  private readonly width: number[] = [];
-  private readonly decimals: number[] = [];
+  private readonly at_: number[] = [];
+  private readonly width_: number[] = [];
+  private readonly decimals_: number[] = [];
 
   /** `layout` is the JSON text with each slot written as `%W.D` (a number W characters wide with D
    *  decimals) or `%Ws` (W characters of text inside the template's quotes). Slots are numbered in order. */
@@ -25,9 +25,9 @@ export class FixedJson {
       const w = +layout.slice(i + 1, j);
       let decimals = -1;
       if (layout[j] === ".") decimals = +layout[++j];
-      this.at.push(text.length);
-      this.width.push(w);
-      this.decimals.push(decimals);
+      this.at_.push(text.length);
+      this.width_.push(w);
+      this.decimals_.push(decimals);
       for (let k = 0; k < w; k++) text += decimals < 0 ? " " : "0";
       i = j;
     }
@@ -38,8 +38,8 @@ export class FixedJson {
   /** Writes `value` into number slot `slot`, rounded to its decimals, saturating at the slot's width. */
   num(slot: number, value: number): void {
     const buf = this.buf;
-    const w = this.width[slot];
-    const decimals = this.decimals[slot];
+    const w = this.width_[slot];
+    const decimals = this.decimals_[slot];
     const scale = Math.pow(10, decimals);
     let digits = w - (decimals ? decimals + 1 : 0);
     const neg = value < 0;
@@ -47,8 +47,8 @@ export class FixedJson {
     const max = Math.pow(10, digits) - 1 / scale;
     let v = Math.round(Math.min(Math.abs(value), max) * scale);
     if (!(v >= 0)) v = 0; // NaN
-    let p = this.at[slot] + w - 1;
-    const start = this.at[slot];
+    let p = this.at_[slot] + w - 1;
+    const start = this.at_[slot];
     let d = 0;
     do {
       if (d === decimals && decimals) buf[p--] = 46; // '.'
@@ -62,8 +62,8 @@ export class FixedJson {
 
   /** Writes `s` (ASCII, at most the slot's width) into text slot `slot`, padding with spaces. */
   text(slot: number, s: string): void {
-    const at = this.at[slot];
-    this.buf.fill(32, at, at + this.width[slot]);
+    const at = this.at_[slot];
+    this.buf.fill(32, at, at + this.width_[slot]);
     copyBytes(this.buf, at, s);
   }
 }

@@ -13,81 +13,81 @@ export type FrameErrorHandler = (err: number) => void;
 export class Framer {
   /** Receive buffer: room for one packet plus one chunk. */
   readonly buf: Uint8Array;
-  private readPos = 0;
-  private writePos = 0;
-  private skipBytes = 0;
+  private readPos_ = 0;
+  private writePos_ = 0;
+  private skipBytes_ = 0;
 
   constructor(
-    private readonly maxPacket: number,
-    private readonly maxChunk: number,
-    private readonly onPacket: PacketHandler,
-    private readonly onError: FrameErrorHandler,
+    private readonly maxPacket_: number,
+    private readonly maxChunk_: number,
+    private readonly onPacket_: PacketHandler,
+    private readonly onError_: FrameErrorHandler,
   ) {
-    this.buf = new Uint8Array(maxPacket + maxChunk);
+    this.buf = new Uint8Array(maxPacket_ + maxChunk_);
   }
 
   /** Forgets any partial packet: call on every new connection. */
   reset(): void {
-    this.readPos = this.writePos = this.skipBytes = 0;
+    this.readPos_ = this.writePos_ = this.skipBytes_ = 0;
   }
 
   /** True while part of a packet has arrived and the rest has not (a truncated stream if it ends now). */
   get partial(): boolean {
-    return this.readPos < this.writePos || this.skipBytes > 0;
+    return this.readPos_ < this.writePos_ || this.skipBytes_ > 0;
   }
 
   /** Takes the next chunk of the stream, of any length, split anywhere. */
   push(chunk: string | Uint8Array): void {
     const len = chunk.length;
-    if (this.writePos + len > this.buf.length) this.compact();
-    if (this.writePos + len > this.buf.length) {
+    if (this.writePos_ + len > this.buf.length) this.compact_();
+    if (this.writePos_ + len > this.buf.length) {
       // Only a chunk longer than maxChunk gets here (never on Espruino's ≤536-byte chunks).
-      for (let i = 0; i < len; i += this.maxChunk) {
-        const end = Math.min(len, i + this.maxChunk);
+      for (let i = 0; i < len; i += this.maxChunk_) {
+        const end = Math.min(len, i + this.maxChunk_);
         this.push(typeof chunk === "string" ? chunk.substring(i, end) : chunk.subarray(i, end));
       }
       return;
     }
-    copyBytes(this.buf, this.writePos, chunk);
-    this.writePos += len;
-    this.drain();
+    copyBytes(this.buf, this.writePos_, chunk);
+    this.writePos_ += len;
+    this.drain_();
   }
 
-  private compact(): void {
+  private compact_(): void {
     const buf = this.buf;
-    if (this.readPos === 0) return;
-    buf.set(buf.subarray(this.readPos, this.writePos), 0);
-    this.writePos -= this.readPos;
-    this.readPos = 0;
+    if (this.readPos_ === 0) return;
+    buf.set(buf.subarray(this.readPos_, this.writePos_), 0);
+    this.writePos_ -= this.readPos_;
+    this.readPos_ = 0;
   }
 
-  private drain(): void {
+  private drain_(): void {
     const buf = this.buf;
-    while (this.readPos < this.writePos) {
-      if (this.skipBytes) {
-        const n = Math.min(this.skipBytes, this.writePos - this.readPos);
-        this.readPos += n;
-        this.skipBytes -= n;
+    while (this.readPos_ < this.writePos_) {
+      if (this.skipBytes_) {
+        const n = Math.min(this.skipBytes_, this.writePos_ - this.readPos_);
+        this.readPos_ += n;
+        this.skipBytes_ -= n;
         continue;
       }
-      const start = this.readPos;
-      const body = readLength(buf, start + 1, this.writePos);
+      const start = this.readPos_;
+      const body = readLength(buf, start + 1, this.writePos_);
       if (body === Err.MALFORMED) break; // header still incomplete
       if (body < 0) {
         this.reset();
-        this.onError(body);
+        this.onError_(body);
         return;
       }
       const total = body - start + lengthOut.value;
-      if (total > this.maxPacket) {
-        this.skipBytes = total;
-        this.onError(Err.PACKET_TOO_LARGE);
+      if (total > this.maxPacket_) {
+        this.skipBytes_ = total;
+        this.onError_(Err.PACKET_TOO_LARGE);
         continue;
       }
-      if (this.writePos - start < total) break;
-      this.readPos = start + total;
-      this.onPacket(buf, start, this.readPos);
+      if (this.writePos_ - start < total) break;
+      this.readPos_ = start + total;
+      this.onPacket_(buf, start, this.readPos_);
     }
-    if (this.readPos === this.writePos) this.readPos = this.writePos = 0;
+    if (this.readPos_ === this.writePos_) this.readPos_ = this.writePos_ = 0;
   }
 }

@@ -29,19 +29,22 @@ export interface Limits {
 
 /** A received message, reused for every message: topic and payload are offsets into `buf`, valid only
  *  during the handler call. Reading fields allocates nothing; topic() and text() allocate strings. */
-export interface Message {
+export class Message {
   buf: Uint8Array;
-  topicStart: number;
-  topicEnd: number;
-  payloadStart: number;
-  payloadEnd: number;
-  qos: number;
-  retain: boolean;
-  dup: boolean;
+  topicStart = 0;
+  topicEnd = 0;
+  payloadStart = 0;
+  payloadEnd = 0;
+  qos = 0;
+  retain = false;
+  dup = false;
+  constructor(buf: Uint8Array) {
+    this.buf = buf;
+  }
   /** The topic as a string. */
-  topic(): string;
+  topic(): string { return toText(this.buf, this.topicStart, this.topicEnd); }
   /** The payload as a binary string, one char per byte, as Espruino's MQTT module gives it. */
-  text(): string;
+  text(): string { return toBinaryString(this.buf, this.payloadStart, this.payloadEnd); }
 }
 
 /** Called for each message matching a subscription's filter. */
@@ -68,35 +71,6 @@ export interface Options {
   limits?: Partial<Limits>;
   /** The platform to run on (default: Espruino's). */
   platform?: Platform;
-}
-
-/** The client's public face: Espruino's MQTT module API plus handlers, `pending` and `connected`. */
-export interface Client {
-  /** Adds a listener: connected, disconnected, message, publish, error, subscribed, subscribed_fail,
-   *  unsubscribed, puback, drain. */
-  on(event: string, fn: (a?: any, b?: any) => void): Client;
-  /** Removes every listener of `event`, or of all events. */
-  removeAllListeners(event?: string): Client;
-  /** Calls the listeners of `event` with up to two arguments; false when there are none. */
-  emit(event: string, a?: any, b?: any): boolean;
-  /** Connects, and keeps reconnecting (if enabled) until disconnect(); while connecting or waiting to
-   *  reconnect, calling it again changes nothing, so backoff holds. */
-  connect(): void;
-  /** Sends DISCONNECT, closes, stops reconnecting; queued QoS 1/2 messages stay for the next connect(). */
-  disconnect(): void;
-  /** Publishes (MQTT 3.3): returns the packet id (QoS 1/2) or 0, or a negative Err: BUSY when no slot or
-   *  send window is free (retry on `puback` / `drain`), NOT_CONNECTED for QoS 0 while offline. QoS 1/2
-   *  messages published offline are queued and sent on connect. */
-  publish(topic: string, message: Bytes, options?: { qos?: number; retain?: boolean }): number;
-  /** Subscribes to a filter or a list (MQTT 3.8); `handler` gets each matching message as the reused
-   *  Message view. `subscribed` / `subscribed_fail` follow the SUBACK. Returns 0 or an Err. */
-  subscribe(filters: string | string[], options?: { qos?: number }, handler?: MessageHandler): number;
-  /** Unsubscribes (MQTT 3.10): matching stops at once; `unsubscribed` follows the UNSUBACK. */
-  unsubscribe(filters: string | string[]): number;
-  /** True after CONNACK 0 until the connection is lost. */
-  connected: boolean;
-  /** QoS 1/2 messages held in slots, queued or awaiting acknowledgement. */
-  pending: number;
 }
 
 interface Subscription {
@@ -148,238 +122,389 @@ export function topicMatches(f: Uint8Array, buf: Uint8Array, start: number, end:
   return t === end;
 }
 
-/** Creates an MQTT 3.1.1 client session. `server`: a host, "host:port", or a list to fail over between.
- *  Every buffer is allocated here, once. */
-export function createClient(server: string | string[], options: Options | undefined, limits: Limits, platform: Platform): Client {
-  const opt: Options = options || {};
-  const servers = typeof server === "string" ? [server] : server;
-  if (!servers || !servers.length) throw new Error("MQTT: no server");
-  const clientId = opt.client_id === undefined ? platform.deviceId() : opt.client_id;
-  const keepAliveS = opt.keep_alive === undefined ? 60 : opt.keep_alive;
-  const keepAlive = keepAliveS * 1000;
-  const clean = opt.clean_session !== false;
-  const view = new PacketView();
-  const tx = new Uint8Array(limits.txBuffer);
-  const n = limits.inflight;
-  const slotBuf = new Uint8Array(n * limits.inflightBytes);
-  const slots: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) slots.push(slotBuf.subarray(i * limits.inflightBytes, (i + 1) * limits.inflightBytes));
-  const slotLen = new Uint16Array(n);
-  const slotId = new Uint16Array(n);
-  const slotState = new Uint8Array(n);
-  const slotSeq = new Float64Array(n);
+// Private members end in "_": the build shortens those names (rollup.config.js), and methods live on
+// the prototype, so Espruino keeps one copy of their code however many clients there are.
+
+/** An MQTT 3.1.1 client: a drop-in for Espruino's MQTT module. Every buffer is allocated here, once. */
+export class Client implements NetHandler {
+  private readonly opt_: Options;
+  private readonly servers_: string[];
+  private readonly platform_: Platform;
+  private readonly limits_: Limits;
+  private readonly clientId_: string;
+  private readonly keepAlive_: number;
+  private readonly view_ = new PacketView();
+  private readonly msg_: Message;
+  private readonly tx_: Uint8Array;
+  private readonly n_: number;
+  private readonly slots_: Uint8Array[] = [];
+  private readonly slotLen_: Uint16Array;
+  private readonly slotId_: Uint16Array;
+  private readonly slotState_: Uint8Array;
+  private readonly slotSeq_: Float64Array;
   /** Incoming QoS 2 packet ids delivered but not yet released (MQTT 4.3.3). */
-  const qos2Ids = new Uint16Array(n);
-  const subs: Subscription[] = [];
-  const listeners: { [event: string]: any } = {};
+  private readonly qos2Ids_: Uint16Array;
+  private readonly subs_: Subscription[] = [];
+  private readonly listeners_: { [event: string]: any } = {};
+  private readonly framer_: Framer;
+  private state_ = State.IDLE;
+  private conn_: any = null;
+  private timer_: any = null;
+  private serverIndex_ = 0;
+  private attempts_ = 0;
+  private stateSince_ = 0;
+  private reconnectAt_ = 0;
+  private lastSent_ = 0;
+  private lastReceived_ = 0;
+  private pingSentAt_ = 0;
+  private unsent_ = 0;
+  private nextId_ = 0;
+  private seq_ = 0;
 
-  let state = State.IDLE;
-  let conn: any = null;
-  let timer: any = null;
-  let serverIndex = 0;
-  let attempts = 0;
-  let stateSince = 0;
-  let reconnectAt = 0;
-  let lastSent = 0;
-  let lastReceived = 0;
-  let pingSentAt = 0;
-  let unsent = 0;
-  let nextId = 0;
-  let seq = 0;
+  /** `server`: a host, "host:port", or a list to fail over between. */
+  constructor(server: string | string[], options: Options | undefined, limits: Limits, platform: Platform) {
+    const opt = (this.opt_ = options || {});
+    const servers = (this.servers_ = typeof server === "string" ? [server] : server);
+    if (!servers || !servers.length) throw new Error("MQTT: no server");
+    this.platform_ = platform;
+    this.limits_ = limits;
+    this.clientId_ = opt.client_id === undefined ? platform.deviceId() : opt.client_id;
+    this.keepAlive_ = opt.keep_alive === undefined ? 60 : opt.keep_alive;
+    this.tx_ = new Uint8Array(limits.txBuffer);
+    this.msg_ = new Message(this.tx_);
+    const n = (this.n_ = limits.inflight);
+    const slotBuf = new Uint8Array(n * limits.inflightBytes);
+    for (let i = 0; i < n; i++) this.slots_.push(slotBuf.subarray(i * limits.inflightBytes, (i + 1) * limits.inflightBytes));
+    this.slotLen_ = new Uint16Array(n);
+    this.slotId_ = new Uint16Array(n);
+    this.slotState_ = new Uint8Array(n);
+    this.slotSeq_ = new Float64Array(n);
+    this.qos2Ids_ = new Uint16Array(n);
+    const self = this;
+    this.framer_ = new Framer(limits.maxPacket, limits.maxChunk,
+      function (buf, start, end) { self.onPacket_(buf, start, end); },
+      function (err) {
+        self.emit("error", errorText(err), err);
+        if (err !== Err.PACKET_TOO_LARGE) self.drop_(err, State.BACKOFF);
+      });
+  }
 
-  const msg: Message = {
-    buf: tx, topicStart: 0, topicEnd: 0, payloadStart: 0, payloadEnd: 0, qos: 0, retain: false, dup: false,
-    topic: function () { return toText(msg.buf, msg.topicStart, msg.topicEnd); },
-    text: function () { return toBinaryString(msg.buf, msg.payloadStart, msg.payloadEnd); },
-  };
+  // ---- events -------------------------------------------------------------------------------------
 
-  function emit(event: string, a?: any, b?: any): boolean {
-    const l = listeners[event];
+  /** Adds a listener: connected, disconnected, message, publish, error, subscribed, subscribed_fail,
+   *  unsubscribed, puback, drain. */
+  on(event: string, fn: (a?: any, b?: any) => void): this {
+    const l = this.listeners_[event];
+    this.listeners_[event] = !l ? fn : typeof l === "function" ? [l, fn] : l.concat([fn]);
+    return this;
+  }
+
+  /** Removes every listener of `event`, or of all events. */
+  removeAllListeners(event?: string): this {
+    if (event) delete this.listeners_[event];
+    else for (const k in this.listeners_) delete this.listeners_[k];
+    return this;
+  }
+
+  /** Calls the listeners of `event` with up to two arguments; false when there are none. */
+  emit(event: string, a?: any, b?: any): boolean {
+    const l = this.listeners_[event];
     if (!l) return false;
-    if (typeof l === "function") l.call(client, a, b);
-    else for (let i = 0; i < l.length; i++) l[i].call(client, a, b);
+    if (typeof l === "function") l.call(this, a, b);
+    else for (let i = 0; i < l.length; i++) l[i].call(this, a, b);
     return true;
   }
 
-  function fail(code: number): number {
-    emit("error", errorText(code), code);
+  private fail_(code: number): number {
+    this.emit("error", errorText(code), code);
     return code;
+  }
+
+  // ---- public API ---------------------------------------------------------------------------------
+
+  /** True after CONNACK 0 until the connection is lost. */
+  get connected(): boolean { return this.state_ === State.CONNECTED; }
+
+  /** QoS 1/2 messages held in slots, queued or awaiting acknowledgement. */
+  get pending(): number {
+    let count = 0;
+    for (let i = 0; i < this.n_; i++) if (this.slotState_[i]) count++;
+    return count;
+  }
+
+  /** Connects, and keeps reconnecting (if enabled) until disconnect(); while connecting or waiting to
+   *  reconnect, calling it again changes nothing, so backoff holds. */
+  connect(): void {
+    if (this.state_ !== State.IDLE) return;
+    const self = this;
+    this.timer_ = this.platform_.every(function () { self.tick_(); }, TICK_MS);
+    this.attempts_ = 0;
+    this.open_();
+  }
+
+  /** Sends DISCONNECT, closes, stops reconnecting; queued QoS 1/2 messages stay for the next connect(). */
+  disconnect(): void {
+    if (this.state_ === State.IDLE) return;
+    if (this.state_ === State.CONNECTED) this.write_(encodeDisconnect(this.tx_, 0));
+    this.drop_(Err.CONNECTION_LOST, State.IDLE);
+  }
+
+  /** Publishes (MQTT 3.3): returns the packet id (QoS 1/2) or 0, or a negative Err: BUSY when no slot or
+   *  send window is free (retry on `puback` / `drain`), NOT_CONNECTED for QoS 0 while offline. QoS 1/2
+   *  messages published offline are queued and sent on connect. */
+  publish(topic: string, message: Bytes, options?: { qos?: number; retain?: boolean }): number {
+    const qos = (options && options.qos) || 0;
+    const retain = !!(options && options.retain);
+    if (typeof message === "number") message = String(message);
+    if (qos === 0) {
+      if (this.state_ !== State.CONNECTED) return Err.NOT_CONNECTED;
+      const end = encodePublish(this.tx_, 0, topic, message, 0, retain, false, 0);
+      if (end < 0) return this.fail_(end);
+      if (!this.writable_(end)) return Err.BUSY;
+      this.write_(end);
+      return 0;
+    }
+    const s = this.freeSlot_();
+    // With no free slot, check the arguments anyway so that a bad call reports its own error.
+    const len = encodePublish(s < 0 ? this.tx_ : this.slots_[s], 0, topic, message, qos, retain, false, s < 0 ? 1 : this.nextPacketId_());
+    if (len < 0) return this.fail_(len);
+    if (s < 0) return Err.BUSY;
+    this.slotLen_[s] = len;
+    this.slotId_[s] = this.nextId_;
+    this.slotState_[s] = Slot.QUEUED;
+    this.slotSeq_[s] = ++this.seq_;
+    this.flush_();
+    return this.nextId_;
+  }
+
+  /** Subscribes to a filter or a list (MQTT 3.8); `handler` gets each matching message as the reused
+   *  Message view. `subscribed` / `subscribed_fail` follow the SUBACK. Returns 0 or an Err. */
+  subscribe(filters: string | string[], options?: { qos?: number }, handler?: MessageHandler): number {
+    const qos = (options && options.qos) || 0;
+    const list = typeof filters === "string" ? [filters] : filters;
+    if (!list || typeof list.length !== "number") return this.fail_(Err.BAD_ARGUMENT);
+    if (qos !== 0 && qos !== 1 && qos !== 2) return this.fail_(Err.BAD_QOS);
+    for (let i = 0; i < list.length; i++) {
+      const valid = filterLength(list[i]);
+      if (valid < 0) return this.fail_(valid);
+    }
+    for (let i = 0; i < list.length; i++) {
+      let sub = this.findSub_(list[i]);
+      if (!sub) {
+        if (this.subs_.length >= this.limits_.maxSubscriptions) return this.fail_(Err.BUSY);
+        const len = utf8Length(list[i]);
+        const bytes = new Uint8Array(len);
+        writeUtf8(bytes, 0, list[i], len);
+        sub = { filter: list[i], bytes: bytes, qos: -1, handler: undefined, pending: 0 };
+        this.subs_.push(sub);
+      }
+      if (handler) sub.handler = handler;
+      if (sub.qos !== qos) {
+        sub.qos = qos;
+        if (this.state_ === State.CONNECTED) this.sendSubscribe_(sub);
+      }
+    }
+    return 0;
+  }
+
+  /** Unsubscribes (MQTT 3.10): matching stops at once; `unsubscribed` follows the UNSUBACK. */
+  unsubscribe(filters: string | string[]): number {
+    const list = typeof filters === "string" ? [filters] : filters;
+    for (let i = 0; i < list.length; i++) {
+      const sub = this.findSub_(list[i]);
+      if (!sub) continue;
+      this.subs_.splice(this.subs_.indexOf(sub), 1);
+      if (this.state_ === State.CONNECTED) this.write_(encodeUnsubscribe(this.tx_, 0, this.nextPacketId_(), [sub.filter]));
+    }
+    return 0;
   }
 
   // ---- connection life ------------------------------------------------------------------------------
 
-  function setState(s: State): void {
-    state = s;
-    stateSince = platform.now();
+  private setState_(s: State): void {
+    this.state_ = s;
+    this.stateSince_ = this.platform_.now();
   }
 
-  function open(): void {
-    const address = servers[serverIndex % servers.length];
+  private open_(): void {
+    const address = this.servers_[this.serverIndex_ % this.servers_.length];
     const colon = address.lastIndexOf(":");
-    setState(State.OPENING);
-    framer.reset();
-    conn = platform.open(colon > 0 ? address.slice(0, colon) : address, colon > 0 ? +address.slice(colon + 1) : opt.port || 1883, handler);
+    this.setState_(State.OPENING);
+    this.framer_.reset();
+    this.conn_ = this.platform_.open(colon > 0 ? address.slice(0, colon) : address,
+      colon > 0 ? +address.slice(colon + 1) : this.opt_.port || 1883, this);
   }
 
   /** Ends the current connection; reconnects later unless `next` is IDLE or reconnect is off. */
-  function drop(reason: number, next: State): void {
-    const wasConnected = state === State.CONNECTED;
-    if (conn) platform.close(conn);
-    conn = null;
-    unsent = 0;
-    pingSentAt = 0;
-    for (let i = 0; i < subs.length; i++) subs[i].pending = 0;
-    if (opt.reconnect === false) next = State.IDLE;
+  private drop_(reason: number, next: State): void {
+    const wasConnected = this.state_ === State.CONNECTED;
+    if (this.conn_) this.platform_.close(this.conn_);
+    this.conn_ = null;
+    this.unsent_ = 0;
+    this.pingSentAt_ = 0;
+    for (let i = 0; i < this.subs_.length; i++) this.subs_[i].pending = 0;
+    if (this.opt_.reconnect === false) next = State.IDLE;
     if (next === State.IDLE) {
-      if (timer) platform.cancel(timer);
-      timer = null;
-      setState(State.IDLE);
+      if (this.timer_) this.platform_.cancel(this.timer_);
+      this.timer_ = null;
+      this.setState_(State.IDLE);
     } else {
       // Exponential backoff with jitter; every failure also moves on to the next broker.
-      const min = opt.reconnect_min || 1000;
-      const wait = Math.min(opt.reconnect_max || 60000, min * Math.pow(2, Math.min(attempts, 16)));
-      attempts++;
-      serverIndex++;
-      setState(State.BACKOFF);
-      reconnectAt = stateSince + wait * (0.5 + platform.random() / 2);
+      const min = this.opt_.reconnect_min || 1000;
+      const wait = Math.min(this.opt_.reconnect_max || 60000, min * Math.pow(2, Math.min(this.attempts_, 16)));
+      this.attempts_++;
+      this.serverIndex_++;
+      this.setState_(State.BACKOFF);
+      this.reconnectAt_ = this.stateSince_ + wait * (0.5 + this.platform_.random() / 2);
     }
-    if (wasConnected) emit("disconnected", errorText(reason), reason);
+    if (wasConnected) this.emit("disconnected", errorText(reason), reason);
   }
 
-  function lost(reason: number): void {
-    if (state !== State.CONNECTED) emit("error", errorText(reason), reason);
-    drop(reason, State.BACKOFF);
+  private lost_(reason: number): void {
+    if (this.state_ !== State.CONNECTED) this.emit("error", errorText(reason), reason);
+    this.drop_(reason, State.BACKOFF);
   }
 
-  function tick(): void {
-    const now = platform.now();
-    if (state === State.BACKOFF) {
-      if (now >= reconnectAt) open();
-    } else if (state === State.OPENING || state === State.CONNACK_WAIT) {
-      if (now - stateSince > (opt.connect_timeout || 10000)) lost(Err.TIMEOUT);
-    } else if (state === State.CONNECTED && keepAlive) {
-      if (pingSentAt) {
-        if (now - pingSentAt > (opt.ping_timeout || Math.min(keepAlive / 2, 10000))) lost(Err.TIMEOUT);
-      } else if (now - lastReceived > keepAlive * 1.5) lost(Err.TIMEOUT);
-      else if (now - lastSent >= keepAlive) {
-        write(encodePingreq(tx, 0));
-        pingSentAt = now;
+  private tick_(): void {
+    const now = this.platform_.now();
+    const s = this.state_;
+    const keepAlive = this.keepAlive_ * 1000;
+    if (s === State.BACKOFF) {
+      if (now >= this.reconnectAt_) this.open_();
+    } else if (s === State.OPENING || s === State.CONNACK_WAIT) {
+      if (now - this.stateSince_ > (this.opt_.connect_timeout || 10000)) this.lost_(Err.TIMEOUT);
+    } else if (s === State.CONNECTED && keepAlive) {
+      if (this.pingSentAt_) {
+        if (now - this.pingSentAt_ > (this.opt_.ping_timeout || Math.min(keepAlive / 2, 10000))) this.lost_(Err.TIMEOUT);
+      } else if (now - this.lastReceived_ > keepAlive * 1.5) this.lost_(Err.TIMEOUT);
+      else if (now - this.lastSent_ >= keepAlive) {
+        this.write_(encodePingreq(this.tx_, 0));
+        this.pingSentAt_ = now;
       }
     }
   }
 
-  const handler: NetHandler = {
-    onOpen: function (c) {
-      if (c !== conn) return;
-      const w = opt.will;
-      const len = encodeConnect(tx, 0, clientId, keepAliveS, clean,
-        w ? w.topic : "", w && w.message !== undefined ? w.message : "", w ? w.qos || 0 : 0, w ? !!w.retain : false,
-        opt.username || "", opt.password || "");
-      if (len < 0) {
-        fail(len);
-        drop(len, State.IDLE);
-        return;
-      }
-      setState(State.CONNACK_WAIT);
-      lastReceived = stateSince;
-      write(len);
-    },
-    onData: function (c, chunk) {
-      if (c !== conn) return;
-      lastReceived = platform.now();
-      framer.push(chunk);
-    },
-    onDrain: function (c) {
-      if (c !== conn) return;
-      unsent = 0;
-      flush();
-      emit("drain");
-    },
-    onClose: function (c) {
-      if (c !== conn) return;
-      conn = null;
-      if (framer.partial) emit("error", "truncated packet", Err.MALFORMED);
-      lost(Err.CONNECTION_LOST);
-    },
-  };
+  /** NetHandler: TCP is up; send CONNECT (MQTT 3.1). */
+  onOpen(c: any): void {
+    if (c !== this.conn_) return;
+    const o = this.opt_;
+    const w = o.will;
+    const len = encodeConnect(this.tx_, 0, this.clientId_, this.keepAlive_, o.clean_session !== false,
+      w ? w.topic : "", w && w.message !== undefined ? w.message : "", w ? w.qos || 0 : 0, w ? !!w.retain : false,
+      o.username || "", o.password || "");
+    if (len < 0) {
+      this.fail_(len);
+      this.drop_(len, State.IDLE);
+      return;
+    }
+    this.setState_(State.CONNACK_WAIT);
+    this.lastReceived_ = this.stateSince_;
+    this.write_(len);
+  }
+
+  /** NetHandler: bytes from the broker. */
+  onData(c: any, chunk: string | Uint8Array): void {
+    if (c !== this.conn_) return;
+    this.lastReceived_ = this.platform_.now();
+    this.framer_.push(chunk);
+  }
+
+  /** NetHandler: the send buffer is empty; send what waited, then tell the application. */
+  onDrain(c: any): void {
+    if (c !== this.conn_) return;
+    this.unsent_ = 0;
+    this.flush_();
+    this.emit("drain");
+  }
+
+  /** NetHandler: the connection is gone. */
+  onClose(c: any): void {
+    if (c !== this.conn_) return;
+    this.conn_ = null;
+    if (this.framer_.partial) this.emit("error", "truncated packet", Err.MALFORMED);
+    this.lost_(Err.CONNECTION_LOST);
+  }
 
   // ---- receiving -------------------------------------------------------------------------------------
 
-  function onPacket(buf: Uint8Array, start: number, end: number): void {
-    const v = view;
+  private onPacket_(buf: Uint8Array, start: number, end: number): void {
+    const v = this.view_;
     const type = decodePacket(buf, start, end, v);
-    if (type < 0 || (state === State.CONNACK_WAIT) !== (type === PacketType.CONNACK)) {
+    if (type < 0 || (this.state_ === State.CONNACK_WAIT) !== (type === PacketType.CONNACK)) {
       // Malformed, or out of order (MQTT-3.2.0-1: the first packet is CONNACK, and only once).
       const err = type < 0 ? type : Err.PROTOCOL;
-      emit("error", errorText(err), err);
-      drop(err, State.BACKOFF);
+      this.emit("error", errorText(err), err);
+      this.drop_(err, State.BACKOFF);
       return;
     }
     const id = v.packetId;
-    if (type === PacketType.CONNACK) onConnack(v.returnCode, v.sessionPresent);
-    else if (type === PacketType.PUBLISH) onPublish(buf, v);
-    else if (type === PacketType.PUBACK) acknowledged(id, Slot.SENT);
-    else if (type === PacketType.PUBCOMP) acknowledged(id, Slot.RELEASED);
+    if (type === PacketType.CONNACK) this.onConnack_(v.returnCode, v.sessionPresent);
+    else if (type === PacketType.PUBLISH) this.onPublish_(buf, v);
+    else if (type === PacketType.PUBACK) this.acknowledged_(id, Slot.SENT);
+    else if (type === PacketType.PUBCOMP) this.acknowledged_(id, Slot.RELEASED);
     else if (type === PacketType.PUBREC) { // answer with PUBREL (MQTT-4.3.3-1), paced like the PUBLISH
-      const s = findSlot(id, Slot.SENT);
+      const s = this.findSlot_(id, Slot.SENT);
       if (s >= 0) {
-        slotState[s] = Slot.RELEASE_QUEUED;
-        flush();
-      } else write(encodeAck(tx, 0, PacketType.PUBREL, id));
+        this.slotState_[s] = Slot.RELEASE_QUEUED;
+        this.flush_();
+      } else this.write_(encodeAck(this.tx_, 0, PacketType.PUBREL, id));
     } else if (type === PacketType.PUBREL) {
-      for (let i = 0; i < n; i++) if (qos2Ids[i] === id) qos2Ids[i] = 0;
-      write(encodeAck(tx, 0, PacketType.PUBCOMP, id));
+      for (let i = 0; i < this.n_; i++) if (this.qos2Ids_[i] === id) this.qos2Ids_[i] = 0;
+      this.write_(encodeAck(this.tx_, 0, PacketType.PUBCOMP, id));
     } else if (type === PacketType.SUBACK) {
       const code = buf[v.payloadStart];
-      for (let i = 0; i < subs.length; i++) {
-        if (subs[i].pending !== id) continue;
-        subs[i].pending = 0;
-        if (code === 0x80) emit("subscribed_fail", subs[i].filter);
-        else emit("subscribed", subs[i].filter, code);
+      for (let i = 0; i < this.subs_.length; i++) {
+        const sub = this.subs_[i];
+        if (sub.pending !== id) continue;
+        sub.pending = 0;
+        if (code === 0x80) this.emit("subscribed_fail", sub.filter);
+        else this.emit("subscribed", sub.filter, code);
       }
-    } else if (type === PacketType.UNSUBACK) emit("unsubscribed", id);
-    else pingSentAt = 0; // PINGRESP
+    } else if (type === PacketType.UNSUBACK) this.emit("unsubscribed", id);
+    else this.pingSentAt_ = 0; // PINGRESP
   }
 
-  function onConnack(rc: number, sessionPresent: boolean): void {
+  private onConnack_(rc: number, sessionPresent: boolean): void {
     if (rc) {
-      emit("error", "connection refused: " + REFUSALS[rc], Err.REFUSED);
-      drop(Err.REFUSED, State.BACKOFF);
+      this.emit("error", "connection refused: " + REFUSALS[rc], Err.REFUSED);
+      this.drop_(Err.REFUSED, State.BACKOFF);
       return;
     }
-    setState(State.CONNECTED);
-    attempts = 0;
+    this.setState_(State.CONNECTED);
+    this.attempts_ = 0;
     // Resend what the broker has not acknowledged, with DUP and the original ids (MQTT 4.4).
-    for (let i = 0; i < n; i++) {
-      if (slotState[i] === Slot.SENT) {
-        slots[i][0] |= 8;
-        slotState[i] = Slot.QUEUED;
-      } else if (slotState[i] === Slot.RELEASED) slotState[i] = Slot.RELEASE_QUEUED;
+    const st = this.slotState_;
+    for (let i = 0; i < this.n_; i++) {
+      if (st[i] === Slot.SENT) {
+        this.slots_[i][0] |= 8;
+        st[i] = Slot.QUEUED;
+      } else if (st[i] === Slot.RELEASED) st[i] = Slot.RELEASE_QUEUED;
     }
     // Without a stored session the broker has forgotten our subscriptions (MQTT 3.2.2.2).
-    if (!sessionPresent) for (let i = 0; i < subs.length; i++) sendSubscribe(subs[i]);
-    flush();
-    emit("connected", sessionPresent);
+    if (!sessionPresent) for (let i = 0; i < this.subs_.length; i++) this.sendSubscribe_(this.subs_[i]);
+    this.flush_();
+    this.emit("connected", sessionPresent);
   }
 
-  function onPublish(buf: Uint8Array, v: PacketView): void {
+  private onPublish_(buf: Uint8Array, v: PacketView): void {
     const id = v.packetId;
     if (v.qos === 2) {
+      const ids = this.qos2Ids_;
       let free = -1;
-      for (let i = 0; i < n; i++) {
-        if (qos2Ids[i] === id) { // delivered once already: acknowledge only (MQTT 4.3.3)
-          write(encodeAck(tx, 0, PacketType.PUBREC, id));
+      for (let i = 0; i < this.n_; i++) {
+        if (ids[i] === id) { // delivered once already: acknowledge only (MQTT 4.3.3)
+          this.write_(encodeAck(this.tx_, 0, PacketType.PUBREC, id));
           return;
         }
-        if (!qos2Ids[i] && free < 0) free = i;
+        if (!ids[i] && free < 0) free = i;
       }
       if (free < 0) { // no room to remember it: leave it unacknowledged; the broker sends it again
-        fail(Err.BUSY);
+        this.fail_(Err.BUSY);
         return;
       }
-      qos2Ids[free] = id;
+      ids[free] = id;
     }
-    const m = msg;
+    const m = this.msg_;
     m.buf = buf;
     m.topicStart = v.topicStart;
     m.topicEnd = v.topicEnd;
@@ -388,194 +513,92 @@ export function createClient(server: string | string[], options: Options | undef
     m.qos = v.qos;
     m.retain = v.retain;
     m.dup = v.dup;
+    const subs = this.subs_;
     for (let i = 0; i < subs.length; i++) {
       const h = subs[i].handler;
       if (h && topicMatches(subs[i].bytes, buf, v.topicStart, v.topicEnd)) h(m);
     }
-    if (listeners.message || listeners.publish) {
+    if (this.listeners_.message || this.listeners_.publish) {
       const topic = m.topic();
       const message = m.text();
-      emit("message", topic, message);
-      if (listeners.publish) emit("publish", { topic: topic, message: message, qos: v.qos, retain: v.retain, dup: v.dup });
+      this.emit("message", topic, message);
+      if (this.listeners_.publish) this.emit("publish", { topic: topic, message: message, qos: v.qos, retain: v.retain, dup: v.dup });
     }
-    if (v.qos) write(encodeAck(tx, 0, v.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, id));
+    if (v.qos) this.write_(encodeAck(this.tx_, 0, v.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, id));
   }
 
-  function acknowledged(id: number, expected: Slot): void {
-    const s = findSlot(id, expected);
+  private acknowledged_(id: number, expected: Slot): void {
+    const s = this.findSlot_(id, expected);
     if (s < 0) return;
-    slotState[s] = Slot.FREE;
-    emit("puback", id);
-    flush();
+    this.slotState_[s] = Slot.FREE;
+    this.emit("puback", id);
+    this.flush_();
   }
 
   // ---- sending ---------------------------------------------------------------------------------------
 
-  function writable(len: number): boolean {
-    return state === State.CONNECTED && unsent + len <= tx.length;
+  private writable_(len: number): boolean {
+    return this.state_ === State.CONNECTED && this.unsent_ + len <= this.tx_.length;
   }
 
-  function write(len: number): void {
-    send(tx, len);
+  private write_(len: number): void {
+    this.send_(this.tx_, len);
   }
 
-  function send(buf: Uint8Array, len: number): void {
-    if (!conn || len < 0) return;
-    platform.send(conn, buf, 0, len);
-    unsent += len;
-    lastSent = platform.now();
+  private send_(buf: Uint8Array, len: number): void {
+    if (!this.conn_ || len < 0) return;
+    this.platform_.send(this.conn_, buf, 0, len);
+    this.unsent_ += len;
+    this.lastSent_ = this.platform_.now();
   }
 
   /** Sends queued PUBLISH and PUBREL packets, oldest first, while the send window has room. */
-  function flush(): void {
+  private flush_(): void {
+    const st = this.slotState_;
     for (;;) {
       let oldest = -1;
-      for (let i = 0; i < n; i++) {
-        if ((slotState[i] === Slot.QUEUED || slotState[i] === Slot.RELEASE_QUEUED) && (oldest < 0 || slotSeq[i] < slotSeq[oldest])) oldest = i;
+      for (let i = 0; i < this.n_; i++) {
+        if ((st[i] === Slot.QUEUED || st[i] === Slot.RELEASE_QUEUED) && (oldest < 0 || this.slotSeq_[i] < this.slotSeq_[oldest])) oldest = i;
       }
       if (oldest < 0) return;
-      const publish = slotState[oldest] === Slot.QUEUED;
-      if (!writable(publish ? slotLen[oldest] : 4)) return;
-      slotState[oldest] = publish ? Slot.SENT : Slot.RELEASED;
-      if (publish) send(slots[oldest], slotLen[oldest]);
-      else write(encodeAck(tx, 0, PacketType.PUBREL, slotId[oldest]));
+      const publish = st[oldest] === Slot.QUEUED;
+      if (!this.writable_(publish ? this.slotLen_[oldest] : 4)) return;
+      st[oldest] = publish ? Slot.SENT : Slot.RELEASED;
+      if (publish) this.send_(this.slots_[oldest], this.slotLen_[oldest]);
+      else this.write_(encodeAck(this.tx_, 0, PacketType.PUBREL, this.slotId_[oldest]));
     }
   }
 
-  function sendSubscribe(sub: Subscription): void {
-    sub.pending = nextPacketId();
-    write(encodeSubscribe(tx, 0, sub.pending, [sub.filter], [sub.qos]));
+  private sendSubscribe_(sub: Subscription): void {
+    sub.pending = this.nextPacketId_();
+    this.write_(encodeSubscribe(this.tx_, 0, sub.pending, [sub.filter], [sub.qos]));
   }
 
   // ---- slots and ids ---------------------------------------------------------------------------------
 
-  function freeSlot(): number {
-    for (let i = 0; i < n; i++) if (slotState[i] === Slot.FREE) return i;
+  private freeSlot_(): number {
+    for (let i = 0; i < this.n_; i++) if (this.slotState_[i] === Slot.FREE) return i;
     return -1;
   }
 
-  function findSlot(id: number, s: Slot): number {
-    for (let i = 0; i < n; i++) if (slotId[i] === id && slotState[i] === s) return i;
+  private findSlot_(id: number, s: Slot): number {
+    for (let i = 0; i < this.n_; i++) if (this.slotId_[i] === id && this.slotState_[i] === s) return i;
     return -1;
   }
 
   /** The next packet id: 1..65535, wrapping, never one still in use (MQTT 2.3.1). */
-  function nextPacketId(): number {
+  private nextPacketId_(): number {
     for (;;) {
-      nextId = (nextId % 65535) + 1;
+      const id = (this.nextId_ = (this.nextId_ % 65535) + 1);
       let used = false;
-      for (let i = 0; i < n; i++) if (slotState[i] && slotId[i] === nextId) used = true;
-      for (let i = 0; i < subs.length; i++) if (subs[i].pending === nextId) used = true;
-      if (!used) return nextId;
+      for (let i = 0; i < this.n_; i++) if (this.slotState_[i] && this.slotId_[i] === id) used = true;
+      for (let i = 0; i < this.subs_.length; i++) if (this.subs_[i].pending === id) used = true;
+      if (!used) return id;
     }
   }
 
-  function findSub(filter: string): Subscription | undefined {
-    for (let i = 0; i < subs.length; i++) if (subs[i].filter === filter) return subs[i];
+  private findSub_(filter: string): Subscription | undefined {
+    for (let i = 0; i < this.subs_.length; i++) if (this.subs_[i].filter === filter) return this.subs_[i];
     return undefined;
   }
-
-  // Objects that refer to the functions above come last: Espruino does not hoist declarations.
-  const framer = new Framer(limits.maxPacket, limits.maxChunk, onPacket, function (err) {
-    emit("error", errorText(err), err);
-    if (err !== Err.PACKET_TOO_LARGE) drop(err, State.BACKOFF);
-  });
-
-  const client: Client = {
-    on: function (event, fn) {
-      const l = listeners[event];
-      listeners[event] = !l ? fn : typeof l === "function" ? [l, fn] : l.concat([fn]);
-      return client;
-    },
-    removeAllListeners: function (event) {
-      if (event) delete listeners[event];
-      else for (const k in listeners) delete listeners[k];
-      return client;
-    },
-    emit: emit,
-    connect: function () {
-      if (state !== State.IDLE) return;
-      timer = platform.every(tick, TICK_MS);
-      attempts = 0;
-      open();
-    },
-    disconnect: function () {
-      if (state === State.IDLE) return;
-      if (state === State.CONNECTED) write(encodeDisconnect(tx, 0));
-      drop(Err.CONNECTION_LOST, State.IDLE);
-    },
-    publish: function (topic, message, options) {
-      const qos = (options && options.qos) || 0;
-      const retain = !!(options && options.retain);
-      if (typeof message === "number") message = String(message);
-      if (qos === 0) {
-        if (state !== State.CONNECTED) return Err.NOT_CONNECTED;
-        const end = encodePublish(tx, 0, topic, message, 0, retain, false, 0);
-        if (end < 0) return fail(end);
-        if (!writable(end)) return Err.BUSY;
-        write(end);
-        return 0;
-      }
-      const s = freeSlot();
-      // With no free slot, check the arguments anyway so that a bad call reports its own error.
-      const len = encodePublish(s < 0 ? tx : slots[s], 0, topic, message, qos, retain, false, s < 0 ? 1 : nextPacketId());
-      if (len < 0) return fail(len);
-      if (s < 0) return Err.BUSY;
-      slotLen[s] = len;
-      slotId[s] = nextId;
-      slotState[s] = Slot.QUEUED;
-      slotSeq[s] = ++seq;
-      flush();
-      return nextId;
-    },
-    subscribe: function (filters, options, handler) {
-      const qos = (options && options.qos) || 0;
-      const list = typeof filters === "string" ? [filters] : filters;
-      if (!list || typeof list.length !== "number") return fail(Err.BAD_ARGUMENT);
-      if (qos !== 0 && qos !== 1 && qos !== 2) return fail(Err.BAD_QOS);
-      for (let i = 0; i < list.length; i++) {
-        const valid = filterLength(list[i]);
-        if (valid < 0) return fail(valid);
-      }
-      for (let i = 0; i < list.length; i++) {
-        let sub = findSub(list[i]);
-        if (!sub) {
-          if (subs.length >= limits.maxSubscriptions) return fail(Err.BUSY);
-          const len = utf8Length(list[i]);
-          const bytes = new Uint8Array(len);
-          writeUtf8(bytes, 0, list[i], len);
-          sub = { filter: list[i], bytes: bytes, qos: -1, handler: undefined, pending: 0 };
-          subs.push(sub);
-        }
-        if (handler) sub.handler = handler;
-        if (sub.qos !== qos) {
-          sub.qos = qos;
-          if (state === State.CONNECTED) sendSubscribe(sub);
-        }
-      }
-      return 0;
-    },
-    unsubscribe: function (filters) {
-      const list = typeof filters === "string" ? [filters] : filters;
-      for (let i = 0; i < list.length; i++) {
-        const sub = findSub(list[i]);
-        if (!sub) continue;
-        subs.splice(subs.indexOf(sub), 1);
-        if (state === State.CONNECTED) write(encodeUnsubscribe(tx, 0, nextPacketId(), [sub.filter]));
-      }
-      return 0;
-    },
-    connected: false,
-    pending: 0,
-  };
-  Object.defineProperty(client, "connected", { get: function () { return state === State.CONNECTED; } });
-  Object.defineProperty(client, "pending", {
-    get: function () {
-      let count = 0;
-      for (let i = 0; i < n; i++) if (slotState[i]) count++;
-      return count;
-    },
-  });
-
-  return client;
 }

@@ -36,7 +36,9 @@ export function checkEspruinoSubset(code) {
 }
 
 // In every function body (and the program), a name declared there by `var` or `function` must not be
-// referenced, outside nested functions, at a position before that declaration.
+// referenced, outside nested functions, at a position before that declaration; and a `var` declared in a
+// nested block must not be referenced outside that block, since Espruino creates a variable only when
+// its declaration runs: one declared in an `if` branch or a `case` is missing from the others.
 function checkDeclarationOrder(ast, problems, at) {
   const scopes = [ast];
   walk.full(ast, (n) => {
@@ -50,10 +52,23 @@ function checkDeclarationOrder(ast, problems, at) {
     const declare = (name, pos) => {
       if (!params.has(name) && !(declared.get(name) <= pos)) declared.set(name, pos); // the first one counts
     };
-    visit(body, (n) => {
+    const topLevel = new Set(body.body);
+    const blockVars = [];
+    visit(body, (n, parent) => {
       if (n.type === "VariableDeclarator") declare(n.id.name, n.id.start);
       if (n.type === "FunctionDeclaration" && n.id) declare(n.id.name, n.start);
+      if (n.type === "VariableDeclaration" && !topLevel.has(n) && !(topLevel.has(parent) && /^For/.test(parent.type))) {
+        const range = /^(BlockStatement|SwitchCase|For)/.test(parent.type) ? parent : n;
+        for (const d of n.declarations) blockVars.push({ name: d.id.name, range, node: n });
+      }
     });
+    for (const v of blockVars) {
+      walkNoFunctions(body, (n) => {
+        if (n.type === "Identifier" && n.name === v.name && (n.start < v.range.start || n.end > v.range.end)) {
+          problems.push(`var ${v.name} declared inside a block at ${at(v.node)} is used outside it at ${at(n)}`);
+        }
+      }, true);
+    }
     visit(body, (n) => {
       if (n.type !== "Identifier") return;
       const pos = declared.get(n.name);
@@ -62,26 +77,27 @@ function checkDeclarationOrder(ast, problems, at) {
   }
 }
 
-// Visits every node under `node` but does not enter nested functions (a FunctionDeclaration's own
-// node is visited, so its name counts as a declaration of the enclosing scope).
-function walkNoFunctions(node, fn) {
-  const stack = [node];
+// Visits every node under `node` but, unless `intoFunctions`, does not enter nested functions (a
+// FunctionDeclaration's own node is visited, so its name counts as a declaration of the enclosing scope).
+// Property names (non-computed) are not visited as identifiers.
+function walkNoFunctions(node, fn, intoFunctions = false) {
+  const stack = [[node, null]];
   while (stack.length) {
-    const n = stack.pop();
-    fn(n);
+    const [n, parent] = stack.pop();
+    fn(n, parent);
     for (const key of Object.keys(n)) {
       if (key === "loc") continue;
       const v = n[key];
       const kids = Array.isArray(v) ? v : [v];
       for (const k of kids) {
         if (!k || typeof k.type !== "string") continue;
-        if (k.type === "FunctionDeclaration" || k.type === "FunctionExpression") {
-          if (k.type === "FunctionDeclaration") fn(k);
+        if (!intoFunctions && (k.type === "FunctionDeclaration" || k.type === "FunctionExpression")) {
+          if (k.type === "FunctionDeclaration") fn(k, n);
           continue;
         }
         if (n.type === "MemberExpression" && key === "property" && !n.computed) continue;
         if (n.type === "Property" && key === "key" && !n.computed) continue;
-        stack.push(k);
+        stack.push([k, n]);
       }
     }
   }
