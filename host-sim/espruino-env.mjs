@@ -13,8 +13,10 @@ const LOOP_MS = 1;
 
 /** Builds the globals of one simulated board. `hw` supplies its hardware: {clock() s, serial,
  *  pins: {name: {analogRead?, pwm?}}, i2c: [device], jsvars, codeBytes}; `sim` carries its Wi-Fi and
- *  power state; `log` receives console output. Returns {context, sockets, timers, run(code, name)}. */
-export function createEspruinoEnv({ hw, sim, log }) {
+ *  power state; `log` receives console output; `modules` maps module names to their source, as
+ *  Modules.addCached would (e.g. {MQTT: <dist/wisp.js>}). Returns {context, sockets, timers, run}. */
+export function createEspruinoEnv({ hw, sim, log, modules = {} }) {
+  const loaded = {};
   const timers = new Set();
   const sockets = new Set();
 
@@ -152,6 +154,14 @@ export function createEspruinoEnv({ hw, sim, log }) {
       if (name === "net") return netModule;
       if (name === "Wifi") return wifi;
       if (name === "Storage") return storage;
+      if (name in modules) {
+        if (!loaded[name]) {
+          const module = { exports: {} };
+          vm.runInContext(`(function (exports, module) {${modules[name]}\n})`, context, { filename: name })(module.exports, module);
+          loaded[name] = module.exports;
+        }
+        return loaded[name];
+      }
       throw new Error(`Module ${name} not found`);
     },
     digitalWrite: (p, v) => { pinOf(p).value = v ? 1 : 0; },

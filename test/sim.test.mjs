@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import vm from "node:vm";
 import net from "node:net";
 import mqtt from "mqtt";
+import { readFileSync } from "node:fs";
 import { SimBoard } from "../host-sim/board.mjs";
 import { createEspruinoEnv } from "../host-sim/espruino-env.mjs";
 import { BROKERS, startMosquitto, freePort, skipWithoutMosquitto } from "./helpers/brokers.mjs";
@@ -50,6 +51,57 @@ describe("the Espruino stand-ins behave like the device", () => {
     assert.equal(out.isBuffer, "undefined");
     for (const s of env.sockets) s.destroy();
     server.close();
+  });
+});
+
+describe("a program written for Espruino's MQTT module", { skip: skipWithoutMosquitto }, () => {
+  test("runs unchanged with dist/wisp.js as its MQTT module, in the Espruino stand-ins, against Mosquitto", async () => {
+    const broker = await startMosquitto();
+    const lines = [];
+    const sim = { wifi: true, off: false, storage: new Map(), stats: { sent: 0 } };
+    const env = createEspruinoEnv({
+      hw: { clock: () => performance.now() / 1000, serial: "1", pins: {}, i2c: [], jsvars: 4000, codeBytes: 0 },
+      sim, log: (l) => lines.push(l), modules: { MQTT: readFileSync("dist/wisp.js", "utf8") },
+    });
+    // The example from Espruino's MQTT module documentation, as a user would have it.
+    vm.runInContext(`
+      var server = "127.0.0.1";
+      var options = {
+        client_id : "espruino-docs-example",
+        keep_alive: 60,
+        port: ${broker.port},
+        clean_session: true,
+        username: "username",
+        password: "password",
+        protocol_name: "MQTT",
+        protocol_level: 4,
+      };
+      var mqtt = require("MQTT").create(server, options);
+      mqtt.on('connected', function() {
+        mqtt.subscribe("test");
+      });
+      mqtt.on('subscribed', function() {
+        mqtt.publish("test", "hello from the docs");
+      });
+      mqtt.on('publish', function (pub) {
+        console.log("topic: "+pub.topic);
+        console.log("message: "+pub.message);
+      });
+      mqtt.on('disconnected', function() {
+        console.log("MQTT disconnected... reconnecting.");
+        setTimeout(function() { mqtt.connect(); }, 1000);
+      });
+      mqtt.connect();
+    `, env.context);
+    try {
+      await waitFor(() => lines.includes("message: hello from the docs"), "the example's own message");
+      assert.ok(lines.includes("topic: test"));
+    } finally {
+      for (const s of env.sockets) s.destroy();
+      for (const t of env.timers) { clearTimeout(t); clearInterval(t); }
+      vm.runInContext("mqtt.disconnect()", env.context);
+      await broker.stop();
+    }
   });
 });
 
@@ -118,6 +170,15 @@ for (const b of BROKERS) {
       await waitFor(() => watcher.of(topic("event")).some((m) => m.text.includes('"event":"resume","gait":"walk"')), "resume event", 15000);
       assert.ok(watcher.of(topic("event")).some((m) => m.text.includes('"event":"failsafe"')), "failsafe event not delivered");
       await waitFor(() => watcher.of(topic("telemetry")).length && JSON.parse(watcher.of(topic("telemetry")).at(-1).text).gait.trim() === "walk", "walking again");
+    });
+
+    test("a Wi-Fi drop-out: the board reconnects by itself and telemetry resumes", async () => {
+      const before = watcher.of(topic("telemetry")).length;
+      board.dropWifi(1500);
+      await sleep(1500);
+      const during = watcher.of(topic("telemetry")).length;
+      await waitFor(() => watcher.of(topic("telemetry")).length > during + 5, "telemetry after the drop-out", 15000);
+      assert.ok(during - before <= 3, `${during - before} telemetry messages while Wi-Fi was down`);
     });
 
     test("power lost without goodbye ⇒ the will publishes retained `offline`", async () => {
