@@ -97,9 +97,10 @@ describe("a program written for Espruino's MQTT module", { skip: skipWithoutMosq
       await waitFor(() => lines.includes("message: hello from the docs"), "the example's own message");
       assert.ok(lines.includes("topic: test"));
     } finally {
-      for (const s of env.sockets) s.destroy();
-      for (const t of env.timers) { clearTimeout(t); clearInterval(t); }
       vm.runInContext("mqtt.disconnect()", env.context);
+      sim.off = true; // the board is switched off: no callback runs any more
+      for (const t of env.timers) { clearTimeout(t); clearInterval(t); }
+      for (const s of env.sockets) s.destroy();
       await broker.stop();
     }
   });
