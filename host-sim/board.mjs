@@ -26,8 +26,9 @@ function firmware(name) {
 
 export class SimBoard {
   /** `board`: a name in boards/; `config`: the Storage file "wisp.json" (e.g. {brokers, device, app});
-   *  `serial`: the chip serial; `log(line)`: the board's console. */
-  constructor({ board = "esp32", config = {}, serial = "0badc0ffee01", log = () => {} } = {}) {
+   *  `serial`: the chip serial; `log(line)`: the board's console. With `fromStorage`, the board runs
+   *  what was flashed into its Storage (".bootcde"), like a real one, instead of dist/. */
+  constructor({ board = "esp32", config = {}, serial = "0badc0ffee01", log = () => {}, fromStorage = false } = {}) {
     this.name = board;
     this.data = boardData(board);
     this.log = log;
@@ -39,7 +40,9 @@ export class SimBoard {
     this.data.pins.servos.forEach((p, i) => (pins[p] = { pwm: (duty, freq) => this.servos[i].pwm(duty, freq) }));
     pins[this.data.pins.battery] = { analogRead: battery(clock, this.servos).read };
     this.sim = { wifi: this.data.wifi ? true : undefined, ssid: undefined, off: false, storage: new Map(), stats: { sent: 0 } };
-    this.sim.storage.set("wisp.json", JSON.stringify(config));
+    if (!fromStorage) this.sim.storage.set("wisp.json", JSON.stringify(config));
+    this.sim.onLoad = () => { this.powerOff(); this.boot(); };
+    this.fromStorage = fromStorage;
     const { code, script } = firmware(board);
     this.script = script;
     this.hw = { clock, serial, pins, i2c: [mpu6050(this.body), bme280(clock)], jsvars: this.data.jsvars, codeBytes: code.length, board: this.data.espruinoBoard };
@@ -53,8 +56,14 @@ export class SimBoard {
       this.log(`warning: the bundle's code text alone is ≈${codeVars} of ${this.data.jsvars} JsVars if it is held in RAM`);
     }
     this.env = createEspruinoEnv({ hw: this.hw, sim: this.sim, log: this.log });
-    this.env.run(this.script);
+    if (!this.fromStorage) this.env.run(this.script);
+    else if (this.sim.storage.has(".bootcde")) this.eval(this.sim.storage.get(".bootcde"));
     return this;
+  }
+
+  /** Runs code typed at (or uploaded to) the board's console; returns its value. */
+  eval(code) {
+    return vm.runInContext(code, this.env.context, { filename: "console" });
   }
 
   /** The firmware's MQTT client (global `mqtt`), for tests and the console. */

@@ -2,16 +2,12 @@
 // The main job (npm start): builds if needed, starts an embedded Aedes broker on loopback (or uses
 // --broker), boots simulated boards running the built firmware, and shows their live telemetry while
 // taking gait commands from the keyboard (or from any MQTT client on wisp/<device>/cmd).
-import { spawnSync } from "node:child_process";
-import { readdirSync, statSync, existsSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import net from "node:net";
 import mqtt from "mqtt";
 import { Aedes } from "aedes";
 import { SimBoard, boardData } from "./board.mjs";
-
-const ROOT = new URL("..", import.meta.url).pathname;
+import { buildIfNeeded } from "./build.mjs";
 const { values: args } = parseArgs({
   options: {
     broker: { type: "string" }, board: { type: "string", default: "esp32" }, app: { type: "string" },
@@ -24,17 +20,6 @@ if (args.help) {
              [--broker mqtt://host:port] [--rate HZ] [--duration SECONDS]
 keys: 1 stand  2 walk  3 trot  4 turn  5 sit  +/- speed  [/] heading  space stop  w drop Wi-Fi 3 s  q quit`);
   process.exit(0);
-}
-
-/** Rebuilds dist/ when a source or board file is newer than the board's firmware bundle. */
-function buildIfNeeded(board) {
-  const out = join(ROOT, "dist", `firmware-${board}.js`);
-  const newest = (dir) => readdirSync(dir, { recursive: true }).map((f) => statSync(join(dir, f)).mtimeMs).reduce((a, b) => Math.max(a, b), 0);
-  const sources = Math.max(newest(join(ROOT, "firmware")), newest(join(ROOT, "boards")), statSync(join(ROOT, "rollup.config.js")).mtimeMs);
-  if (existsSync(out) && statSync(out).mtimeMs >= sources) return;
-  console.log("building dist/ …");
-  const r = spawnSync("npx", ["rollup", "-c"], { cwd: ROOT, stdio: "inherit" });
-  if (r.status !== 0) process.exit(r.status || 1);
 }
 
 async function embeddedBroker() {

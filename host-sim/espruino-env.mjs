@@ -7,6 +7,7 @@
 // - no Buffer, no Node modules: require() knows only "net", "Wifi" and "Storage".
 import net from "node:net";
 import vm from "node:vm";
+import zlib from "node:zlib";
 
 const CHUNK = 536;
 const LOOP_MS = 1;
@@ -130,7 +131,16 @@ export function createEspruinoEnv({ hw, sim, log, modules = {} }) {
       if (s === undefined) return undefined;
       try { return JSON.parse(s); } catch (e) { if (noExceptions) return undefined; throw e; }
     },
-    write(name, data) { files.set(name, typeof data === "string" ? data : String(data)); return true; },
+    /** Espruino's Storage.write: with `offset`, writes into a file created by the first call, whose
+     *  `size` fixes the file's length (the tools upload large files in chunks this way). */
+    write(name, data, offset, size) {
+      data = typeof data === "string" ? data : String(data);
+      if (offset === undefined) { files.set(name, data); return true; }
+      let f = size !== undefined ? "\xff".repeat(size) : files.get(name);
+      if (f === undefined || offset + data.length > f.length) throw new Error("Storage: write past the end of the file");
+      files.set(name, f.slice(0, offset) + data + f.slice(offset + data.length));
+      return true;
+    },
     writeJSON(name, data) { files.set(name, JSON.stringify(data)); return true; },
     erase(name) { files.delete(name); },
     list: () => [...files.keys()],
@@ -169,6 +179,10 @@ export function createEspruinoEnv({ hw, sim, log, modules = {} }) {
     analogRead: (p) => (pinOf(p).analogRead ? pinOf(p).analogRead() : 0),
     analogWrite: (p, v, opts) => { const pin = pinOf(p); if (pin.pwm) pin.pwm(v, (opts && opts.freq) || 1000); },
     quit: () => {},
+    /** Restarts the interpreter, which then runs Storage file ".bootcde" (Espruino's load()). */
+    load: () => { if (sim.onLoad) setImmediate(sim.onLoad); },
+    atob: (s) => Buffer.from(s, "base64").toString("latin1"),
+    btoa: (s) => Buffer.from(s, "latin1").toString("base64"),
   };
   for (const name of Object.keys(hw.pins).concat(Array.from({ length: 41 }, (_, i) => `D${i}`), Array.from({ length: 8 }, (_, i) => `A${i}`))) {
     if (!pinObjects[name]) pinObjects[name] = { name, toString: () => name };
@@ -203,6 +217,7 @@ export function createEspruinoEnv({ hw, sim, log, modules = {} }) {
     isUTF8: (s) => /[^\u0000-\u00ff]/.test(s),
     asUTF8: (s) => Buffer.from(s, "latin1").toString("utf8"),
     getSizeOf: () => 0,
+    CRC32: (s) => zlib.crc32(typeof s === "string" ? Buffer.from(s, "latin1") : Buffer.from(s)),
   };
   context.I2C = function I2C() {};
   context.I2C1 = {
