@@ -82,29 +82,33 @@ export function writePayload(buf: Uint8Array, off: number, p: string | Uint8Arra
   return off + byteLength;
 }
 
-/** True when buf[start, end) is well-formed UTF-8 with no U+0000 (MQTT 1.5.3, MQTT-1.5.3-1/-2). */
-export function isValidUtf8(buf: Uint8Array, start: number, end: number): boolean {
-  const nul = buf.indexOf(0, start);
-  if (nul >= 0 && nul < end) return false;
+/** Checks a received topic name in buf[start, end) in one pass: 0 when it is well-formed UTF-8 without
+ *  U+0000 (MQTT 1.5.3, MQTT-1.5.3-1/-2) and without wildcards (MQTT-3.3.2-2), else Err.BAD_STRING or
+ *  Err.BAD_TOPIC. */
+export function checkTopicName(buf: Uint8Array, start: number, end: number): number {
   for (let i = start; i < end; i++) {
     const b = buf[i];
-    if (b < 0x80) continue;
+    if (b < 0x80) {
+      if (b === 35 || b === 43) return Err.BAD_TOPIC; // '#', '+'
+      if (b === 0) return Err.BAD_STRING;
+      continue;
+    }
     let more: number;
     let min: number;
     if (b >= 0xc2 && b <= 0xdf) { more = 1; min = 0x80; }
     else if (b >= 0xe0 && b <= 0xef) { more = 2; min = 0x800; }
     else if (b >= 0xf0 && b <= 0xf4) { more = 3; min = 0x10000; }
-    else return false;
-    if (i + more >= end) return false;
+    else return Err.BAD_STRING;
+    if (i + more >= end) return Err.BAD_STRING;
     let cp = b & (0x3f >> more);
     while (more--) {
       const c = buf[++i];
-      if ((c & 0xc0) !== 0x80) return false;
+      if ((c & 0xc0) !== 0x80) return Err.BAD_STRING;
       cp = (cp << 6) | (c & 63);
     }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return Err.BAD_STRING;
   }
-  return true;
+  return 0;
 }
 
 /** Bytes buf[start, end) as a binary string (one char per byte); allocates the string. */

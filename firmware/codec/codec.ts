@@ -2,7 +2,7 @@
 // returns the offset after the packet or a negative Err, and never writes past buf.length.
 import { Err } from "../errors";
 import {
-  utf8Length, writeUtf8, payloadLength, writePayload, isValidUtf8, lengthSize, writeLength,
+  utf8Length, writeUtf8, payloadLength, writePayload, checkTopicName, lengthSize, writeLength,
   readLength, lengthOut,
 } from "./bytes";
 
@@ -243,8 +243,8 @@ export function decodePacket(buf: Uint8Array, start: number, end: number, v: Pac
       const topicEnd = p + 2 + ((buf[p] << 8) | buf[p + 1]);
       if (topicEnd + (qos ? 2 : 0) > end) return Err.MALFORMED;
       if (topicEnd === p + 2) return Err.BAD_TOPIC; // MQTT-4.7.3-1
-      if (!isValidUtf8(buf, p + 2, topicEnd)) return Err.BAD_STRING;
-      for (let i = p + 2; i < topicEnd; i++) if (buf[i] === 35 || buf[i] === 43) return Err.BAD_TOPIC; // MQTT-3.3.2-2
+      const bad = checkTopicName(buf, p + 2, topicEnd);
+      if (bad) return bad;
       v.qos = qos;
       v.dup = (flags & 8) !== 0;
       v.retain = (flags & 1) !== 0;
