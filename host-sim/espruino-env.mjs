@@ -188,6 +188,8 @@ export function createEspruinoEnv({ hw, sim, log, modules = {} }) {
     if (!pinObjects[name]) pinObjects[name] = { name, toString: () => name };
   }
   Object.assign(context, g, pinObjects);
+  /** Espruino's Pin(name or number): the same object as the global of that name. */
+  context.Pin = function Pin(v) { return pinObjects[typeof v === "number" ? `D${v}` : String(v)]; };
   context.global = context;
 
   // Espruino's own behaviour of the intrinsics the bundle uses, installed in the context's realm.

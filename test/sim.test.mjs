@@ -41,7 +41,7 @@ describe("the Espruino stand-ins behave like the device", () => {
       });
       s.on("data", function (d) { chunks.push(d); });
       var u = new Uint8Array(4); u.set("A\\u00ff\\u20ac", 0);
-      ({ chunks: chunks, u: u, isBuffer: typeof Buffer });
+      ({ chunks: chunks, u: u, isBuffer: typeof Buffer, pin: Pin("D13") === D13 && Pin(13) === D13 });
     `, env.context);
     await waitFor(() => out.chunks.reduce((n, c) => n + c.length, 0) === 2000 && received.join("").length >= 9, "socket traffic");
     assert.equal(received.join(""), "48,2,65\x01\xff");
@@ -49,6 +49,7 @@ describe("the Espruino stand-ins behave like the device", () => {
     assert.equal(out.chunks[0].charCodeAt(0), 0xc3);
     assert.deepEqual([...out.u], [0x41, 0xc3, 0xbf, 0xe2], "a UTF-8 string's bytes, truncated to the array");
     assert.equal(out.isBuffer, "undefined");
+    assert.equal(out.pin, true, "Pin(name) and Pin(number) are the pin globals");
     for (const s of env.sockets) s.destroy();
     server.close();
   });
