@@ -18,7 +18,7 @@ const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return +s[Math
 const WISP = readFileSync("dist/wisp.js", "utf8");
 
 // ---- sizes -------------------------------------------------------------------------------------------
-for (const f of readdirSync("dist").filter((f) => f.endsWith(".js"))) {
+for (const f of readdirSync("dist").filter((f) => f.endsWith(".js"))) { // dist/test/ holds test builds
   const code = readFileSync(join("dist", f), "utf8");
   out({ bench: "size", artifact: `dist/${f}`, minified_bytes: code.length, gzipped_bytes: gzipSync(code).length });
 }
@@ -112,6 +112,23 @@ if (!ESPRUINO_BIN) out({ bench: "espruino", skipped: "ESPRUINO_BIN is not set (a
 else if (haveMosquitto) await espruinoCases();
 
 async function espruinoCases() {
+  // Where an interpreter spends its time: calls per second of each codec step on a 40-byte PUBLISH.
+  const profile = await runOnEspruino(`
+    var k = require("codec"), buf = new Uint8Array(256), v = new k.PacketView(), N = 2000, i, n = 0, r = {};
+    var payload = "0123456789012345678901234567890123456789";
+    function time(name, fn) { var t0 = getTime(); fn(); r[name] = Math.round(N / (getTime() - t0)); }
+    time("empty_loop", function () { for (i = 0; i < N; i++) {} });
+    time("topicLength", function () { for (i = 0; i < N; i++) k.topicLength("ebench/out"); });
+    time("encodePublish", function () { for (i = 0; i < N; i++) n = k.encodePublish(buf, 0, "ebench/out", payload, 0, false, false, 0); });
+    time("socket_string", function () { for (i = 0; i < N; i++) E.toString(buf.subarray(0, n)); });
+    time("decodePacket", function () { for (i = 0; i < N; i++) k.decodePacket(buf, 0, n, v); });
+    var f = new k.Framer(256, 536, function () {}, function () {}), s = E.toString(buf.subarray(0, n));
+    time("framer_push", function () { for (i = 0; i < N; i++) f.push(s); });
+    print("JSON " + JSON.stringify(r)); quit();
+  `, { modules: { codec: "dist/test/codec.espruino.js" }, timeoutMs: 120000 });
+  const calls = profile.match(/JSON (\{.*\})/);
+  out({ bench: "espruino-codec-profile", unit: "calls_per_s", ...(calls ? JSON.parse(calls[1]) : { failed: profile.slice(-300) }) });
+
   const broker = await startMosquitto();
   const refDir = process.env.ESPRUINO_MODULES_DIR || "";
   const clients = [{ name: "wisp", module: "dist/wisp.js", create: `require("wisp").create("127.0.0.1", { port: ${broker.port}, client_id: "e-wisp" })` }];
