@@ -19,6 +19,10 @@ const minify = () =>
 
 const ts = () => typescript({ tsconfig: "./tsconfig.json", noEmitOnError: true, outputToFilesystem: false });
 
+/** The part of a board's data the firmware reads (the rest is for the tools and the simulator). */
+const FIRMWARE_FIELDS = ["name", "maxPacket", "maxChunk", "txBuffer", "inflight", "inflightBytes", "maxSubscriptions", "wifi", "pins", "defaults"];
+const firmwareFields = (board) => Object.fromEntries(FIRMWARE_FIELDS.map((k) => [k, board[k]]));
+
 /** Resolves `import board from "board-config"` to boards/<name>.json, and `import apps from "board-apps"`
  *  to the apps that board lists (firmware/apps/<app>.ts exporting <app>App), fixed at build time. */
 const boardConfig = (name) => {
@@ -28,7 +32,7 @@ const boardConfig = (name) => {
     name: "board-config",
     resolveId: (id) => (id === "board-config" || id === "board-apps" ? `\0${id}` : null),
     load: (id) =>
-      id === "\0board-config" ? `export default ${JSON.stringify(board)};`
+      id === "\0board-config" ? `export default ${JSON.stringify(firmwareFields(board))};`
       : id === "\0board-apps" ? `${apps.join("\n")}\nexport default { ${board.apps.map((a) => `${a}: ${a}App`).join(", ")} };`
       : null,
   };

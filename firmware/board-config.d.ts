@@ -1,14 +1,12 @@
 /** The board's data from boards/<name>.json, fixed at build time (see rollup.config.js). */
 declare module "board-config" {
   const board: {
-    name: string; espruinoBoard: string; jsvars: number; jsvarBudget: number;
+    name: string;
     maxPacket: number; maxChunk: number; txBuffer: number; inflight: number; inflightBytes: number;
     maxSubscriptions: number; wifi: boolean;
     pins: { i2cScl: string; i2cSda: string; battery: string; servos: string[] };
     /** Build-time configuration defaults; Storage file "wisp.json" overrides them on the board. */
     defaults: { [key: string]: any };
-    /** The apps built into this board's firmware. */
-    apps: string[];
   };
   export default board;
 }
