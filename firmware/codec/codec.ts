@@ -15,10 +15,12 @@ export const enum PacketType {
 /** A string or raw bytes as a packet field: payloads, will messages, passwords. */
 export type Bytes = string | Uint8Array;
 
+/** Characters a topic name may not contain: wildcards and U+0000 (one native test instead of three). */
+const NOT_IN_TOPIC = /[+#\0]/;
+
 /** Byte length of a topic name, or Err.BAD_TOPIC / Err.BAD_STRING (MQTT 4.7.3, MQTT-3.3.2-2, MQTT-1.5.3-2). */
 export function topicLength(topic: string): number {
-  if (typeof topic !== "string" || topic.length === 0) return Err.BAD_TOPIC;
-  if (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0 || topic.indexOf("\0") >= 0) return Err.BAD_TOPIC;
+  if (typeof topic !== "string" || topic.length === 0 || NOT_IN_TOPIC.test(topic)) return Err.BAD_TOPIC;
   const n = utf8Length(topic);
   return n > 65535 ? Err.BAD_STRING : n;
 }
@@ -50,7 +52,7 @@ function writeField(buf: Uint8Array, off: number, s: Bytes, len: number): number
 /** Writes a fixed header (MQTT 2.2) for `remaining` bytes of body after checking the whole packet fits;
  *  returns the body offset or an Err. */
 function beginPacket(buf: Uint8Array, off: number, header: number, remaining: number): number {
-  const n = lengthSize(remaining);
+  const n = remaining < 128 ? 1 : lengthSize(remaining);
   if (n < 0) return n;
   if (off < 0 || off + 1 + n + remaining > buf.length) return Err.BUFFER_TOO_SMALL;
   buf[off] = header;
