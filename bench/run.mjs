@@ -8,7 +8,7 @@ import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import vm from "node:vm";
 import mqtt from "mqtt";
-import { createEspruinoEnv } from "../host-sim/espruino-env.mjs";
+import { createBareEnv } from "../host-sim/espruino-env.mjs";
 import { startMosquitto, haveMosquitto } from "../test/helpers/brokers.mjs";
 import { runOnEspruino, ESPRUINO_BIN } from "../test/helpers/espruino.mjs";
 
@@ -38,8 +38,7 @@ async function subscriber(url, topic, qos) {
 
 /** Wisp (dist/wisp.js) inside the Espruino stand-ins: publishes n messages, paced on drain / puback. */
 function wispPublisher(url, topic, qos, n, intervalMs) {
-  const sim = { wifi: true, off: false, storage: new Map(), stats: { sent: 0 } };
-  const env = createEspruinoEnv({ hw: { clock: () => performance.now() / 1000, serial: "b", pins: {}, i2c: [], jsvars: 4000, codeBytes: 0 }, sim, log: () => {}, modules: { wisp: WISP } });
+  const env = createBareEnv({ modules: { wisp: WISP } });
   env.context.now = () => performance.now();
   const [host, port] = url.split(":");
   return new Promise((resolve) => {
@@ -61,7 +60,7 @@ function wispPublisher(url, topic, qos, n, intervalMs) {
       c.connect();
       var w = setInterval(function () { if (next >= ${n} && c.pending === 0) { clearInterval(w); done(); } }, 5);
     `, env.context);
-  }).then(() => ({ stop() { sim.off = true; for (const t of env.timers) { clearTimeout(t); clearInterval(t); } for (const s of env.sockets) s.destroy(); } }));
+  }).then(() => ({ stop: env.off }));
 }
 
 /** MQTT.js publishing the same way: as fast as it accepts (QoS 0), or awaiting each batch's acks (QoS 1). */

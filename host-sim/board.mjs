@@ -39,7 +39,7 @@ export class SimBoard {
     const pins = {};
     this.data.pins.servos.forEach((p, i) => (pins[p] = { pwm: (duty, freq) => this.servos[i].pwm(duty, freq) }));
     pins[this.data.pins.battery] = { analogRead: battery(clock, this.servos).read };
-    this.sim = { wifi: this.data.wifi ? true : undefined, ssid: undefined, off: false, storage: new Map(), stats: { sent: 0 } };
+    this.sim = { wifi: this.data.wifi ? true : undefined, off: false, storage: new Map() };
     if (!fromStorage) this.sim.storage.set("wisp.json", JSON.stringify(config));
     this.sim.onLoad = () => { this.powerOff(); this.boot(); };
     this.fromStorage = fromStorage;

@@ -6,7 +6,7 @@ import net from "node:net";
 import mqtt from "mqtt";
 import { readFileSync } from "node:fs";
 import { SimBoard } from "../host-sim/board.mjs";
-import { createEspruinoEnv } from "../host-sim/espruino-env.mjs";
+import { createBareEnv } from "../host-sim/espruino-env.mjs";
 import { BROKERS, startMosquitto, freePort, skipWithoutMosquitto } from "./helpers/brokers.mjs";
 import { waitFor, sleep } from "./helpers/util.mjs";
 
@@ -31,8 +31,7 @@ describe("the Espruino stand-ins behave like the device", () => {
       s.write(Buffer.alloc(2000, 0xc3));
     });
     await new Promise((r) => server.listen(0, "127.0.0.1", r));
-    const sim = { wifi: true, off: false, storage: new Map(), stats: { sent: 0 } };
-    const env = createEspruinoEnv({ hw: { clock: () => 0, serial: "1", pins: {}, i2c: [], jsvars: 1600, codeBytes: 0 }, sim, log: () => {} });
+    const env = createBareEnv();
     const out = vm.runInContext(`
       var chunks = [];
       var s = require("net").connect({ host: "127.0.0.1", port: ${server.address().port} }, function () {
@@ -50,7 +49,7 @@ describe("the Espruino stand-ins behave like the device", () => {
     assert.deepEqual([...out.u], [0x41, 0xc3, 0xbf, 0xe2], "a UTF-8 string's bytes, truncated to the array");
     assert.equal(out.isBuffer, "undefined");
     assert.equal(out.pin, true, "Pin(name) and Pin(number) are the pin globals");
-    for (const s of env.sockets) s.destroy();
+    env.off();
     server.close();
   });
 });
@@ -59,11 +58,7 @@ describe("a program written for Espruino's MQTT module", { skip: skipWithoutMosq
   test("runs unchanged with dist/wisp.js as its MQTT module, in the Espruino stand-ins, against Mosquitto", async () => {
     const broker = await startMosquitto();
     const lines = [];
-    const sim = { wifi: true, off: false, storage: new Map(), stats: { sent: 0 } };
-    const env = createEspruinoEnv({
-      hw: { clock: () => performance.now() / 1000, serial: "1", pins: {}, i2c: [], jsvars: 4000, codeBytes: 0 },
-      sim, log: (l) => lines.push(l), modules: { MQTT: readFileSync("dist/wisp.js", "utf8") },
-    });
+    const env = createBareEnv({ log: (l) => lines.push(l), modules: { MQTT: readFileSync("dist/wisp.js", "utf8") } });
     // The example from Espruino's MQTT module documentation, as a user would have it.
     vm.runInContext(`
       var server = "127.0.0.1";
@@ -99,9 +94,7 @@ describe("a program written for Espruino's MQTT module", { skip: skipWithoutMosq
       assert.ok(lines.includes("topic: test"));
     } finally {
       vm.runInContext("mqtt.disconnect()", env.context);
-      sim.off = true; // the board is switched off: no callback runs any more
-      for (const t of env.timers) { clearTimeout(t); clearInterval(t); }
-      for (const s of env.sockets) s.destroy();
+      env.off(); // its reconnect timer must not keep the run alive
       await broker.stop();
     }
   });

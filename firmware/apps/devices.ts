@@ -17,11 +17,6 @@ export class EnvSensor {
   humidity = 0;
   pressure = 0;
   constructor(private readonly i2c_: any) {}
-  /** True when the chip answers with its id. */
-  present(): boolean {
-    this.i2c_.writeTo(0x76, 0xd0);
-    return this.i2c_.readFrom(0x76, 1)[0] === 0x60;
-  }
   /** Reads all three values (one I2C transfer; Espruino's readFrom allocates its small result). */
   read(): void {
     this.i2c_.writeTo(0x76, 0xf7);
