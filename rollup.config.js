@@ -11,8 +11,10 @@ const minify = () =>
     module: false,
     // Espruino hoists neither `var` nor function declarations: make terser put every one at the top of its
     // function (hoist_vars, hoist_funs), and keep inlining shallow: deeper inlining leaves `var x` after a
-    // `return`, which Espruino never runs (test/bundle.test.mjs catches it).
-    compress: { passes: 2, inline: 1, hoist_vars: true, hoist_funs: true },
+    // `return`, which Espruino never runs (test/bundle.test.mjs catches it). No reduce_vars: it turns
+    // single-use helpers into function expressions called in place, which Espruino re-creates (copying
+    // their code text) on every call of the function around them.
+    compress: { passes: 2, inline: 1, hoist_vars: true, hoist_funs: true, reduce_vars: false },
     mangle: { properties: { regex: /_$/ } }, // private members end in "_" (firmware/session/client.ts)
     format: { comments: false, ascii_only: true },
   });

@@ -39,12 +39,13 @@ test("the subset check catches what Espruino cannot run", () => {
     "function g() { a = h(); var a; function h() {} }": '"h" used',
     "function g(t) { switch (t) { case 1: var i = 0; break; case 2: i = 1; } }": "used outside it",
     "function g(t) { if (t) { var i = 0; } return i; }": "used outside it",
+    "function g(t) { return function (x) { return x + 1; }(t); }": "created on every call",
   };
   for (const [code, problem] of Object.entries(bad)) {
     const problems = checkEspruinoSubset(code);
     assert.ok(problems.some((p) => p.includes(problem)), `${code} → ${JSON.stringify(problems)}`);
   }
-  assert.deepEqual(checkEspruinoSubset("function f() {} f(); var x = require('net'); function g(t) { var i; for (var j = 0; j < 2; j++) i = j; if (t) { var k = 1; t = k; } }"), []);
+  assert.deepEqual(checkEspruinoSubset("function f() {} f(); var x = require('net'); function g(t) { var i; for (var j = 0; j < 2; j++) i = j; if (t) { var k = 1; t = k; } } var C = function () { function C() {} C.prototype.m = function () { return 1; }; return C; }();"), []);
 });
 
 test("dist/wisp.js loads as a CommonJS module and encodes a PUBLISH", () => {

@@ -32,7 +32,27 @@ export function checkEspruinoSubset(code) {
     }
   });
   checkDeclarationOrder(ast, problems, at);
+  checkRunOnceIifes(ast, problems, at);
   return problems;
+}
+
+// A function expression called where it is written (what a minifier makes of a single-use helper) is
+// created anew each time its enclosing function runs; Espruino then copies its code text every call. Only
+// wrappers that themselves run once (the module's and each class's IIFE) may hold one.
+function checkRunOnceIifes(ast, problems, at) {
+  const isIife = (fn, parent) => parent && parent.type === "CallExpression" && parent.callee === fn;
+  walk.ancestor(ast, {
+    CallExpression(node, ancestors) {
+      if (node.callee.type !== "FunctionExpression") return;
+      for (let i = ancestors.length - 2; i >= 0; i--) {
+        const a = ancestors[i];
+        if ((a.type === "FunctionExpression" || a.type === "FunctionDeclaration") && !isIife(a, ancestors[i - 1])) {
+          problems.push(`function expression at ${at(node)} is created on every call of the function around it`);
+          return;
+        }
+      }
+    },
+  });
 }
 
 // In every function body (and the program), a name declared there by `var` or `function` must not be
