@@ -5,7 +5,6 @@
 // every boot, from flash) and the configuration to "wisp.json"; then the board restarts into it.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -67,10 +66,9 @@ export async function flash({ board, port, baud = 115200, config = {}, firmware,
   return output;
 }
 
-/** The espruino package's CLI script. */
+/** The espruino package's CLI, wrapped so that it also opens serial devices udev does not list. */
 export function espruinoCli() {
-  const require = createRequire(import.meta.url);
-  return join(require.resolve("espruino/package.json"), "..", "bin", "espruino-cli.js");
+  return join(ROOT, "host-sim", "espruino-cli.cjs");
 }
 
 async function main() {

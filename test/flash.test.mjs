@@ -1,7 +1,7 @@
 // The upload path without hardware: `npm run flash`'s code drives the espruino package's CLI against a
-// simulated board's console on TCP (as Espruino's network console), and against the real Espruino
-// interpreter's telnet console when ESPRUINO_BIN is set. The serial (pty) path needs the optional
-// serialport binding, which npm here does not build; the CLI reports that as "no serial port".
+// simulated board's console on a serial port (a pseudo-terminal) and on TCP (as Espruino's network
+// console), and against the real Espruino interpreter on a pty and on its telnet console when
+// ESPRUINO_BIN is set.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSimRepl } from "../host-sim/repl.mjs";
+import { openPty } from "../host-sim/pty.mjs";
 import { flash, espruinoCli, FlashError } from "../host-sim/flash.mjs";
 import { startAedes, startMosquitto, haveMosquitto, freePort } from "./helpers/brokers.mjs";
 import { waitFor } from "./helpers/util.mjs";
@@ -42,6 +43,23 @@ describe("flashing a simulated ESP32 over its network console", () => {
   });
 });
 
+test("flashing a simulated ESP32 over a serial port (a pseudo-terminal, as /dev/ttyUSB0)", async () => {
+  const broker = await startAedes();
+  const repl = await startSimRepl({ board: "esp32", pty: true });
+  try {
+    const firmware = readFileSync("dist/firmware-esp32.js", "latin1");
+    const config = { brokers: [broker.url], device: "serial-esp32", ssid: "lab", password: "secret" };
+    const out = await flash({ board: "esp32", port: repl.path, config, firmware, cli });
+    assert.match(out, /WISP_FLASHED \d+ \d+/);
+    assert.equal(repl.board.sim.storage.get(".bootcde"), firmware);
+    assert.deepEqual(JSON.parse(repl.board.sim.storage.get("wisp.json")), config);
+    await waitFor(() => repl.board.client && repl.board.client.connected, "the flashed firmware connected to the broker");
+  } finally {
+    await repl.close();
+    await broker.stop();
+  }
+});
+
 describe("flash failures are reported in words", () => {
   const firmware = "print(1)";
   test("no such serial port", async () => {
@@ -64,6 +82,19 @@ describe("flash failures are reported in words", () => {
   });
 });
 
+/** Asks the board's console at `port` whether the flashed firmware's client is connected. */
+function probeConnected(port) {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [cli, "--no-ble", "-p", port, "-e", 'print("STATE "+mqtt.connected)'], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    c.stdout.on("data", (d) => (out += d));
+    c.on("exit", () => resolve(out));
+    setTimeout(() => c.kill(), 20000);
+  });
+}
+
+const realConfig = (broker, device) => ({ brokers: [broker.url], device, app: "sensor", period_s: 1 });
+
 test("flashing the real Espruino interpreter's telnet console: dist/firmware-linux.js boots and connects to Mosquitto", { skip: skipWithoutEspruino || (!haveMosquitto && "no mosquitto") }, async () => {
   const broker = await startMosquitto();
   const dir = mkdtempSync(join(tmpdir(), "wisp-espruino-flash-"));
@@ -76,17 +107,34 @@ test("flashing the real Espruino interpreter's telnet console: dist/firmware-lin
     await waitFor(() => console.includes(">"), "the interpreter's prompt");
     const firmware = readFileSync("dist/firmware-linux.js", "latin1");
     // The Linux build's heap grows as needed, so the 1,700-JsVar check of boards/linux.json is waived.
-    await flash({ board: "linux", port: "tcp://127.0.0.1:2323", config: { brokers: [broker.url], device: "espruino-linux", app: "sensor", period_s: 1 }, firmware, cli, force: true });
-    const probe = await new Promise((resolve) => {
-      const c = spawn(process.execPath, [cli, "--no-ble", "-p", "tcp://127.0.0.1:2323", "-e", 'print("STATE "+mqtt.connected)'], { stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      c.stdout.on("data", (d) => (out += d));
-      c.on("exit", () => resolve(out));
-      setTimeout(() => c.kill(), 20000);
-    });
-    assert.match(probe, /STATE true/);
+    await flash({ board: "linux", port: "tcp://127.0.0.1:2323", config: realConfig(broker, "espruino-telnet"), firmware, cli, force: true });
+    assert.match(await probeConnected("tcp://127.0.0.1:2323"), /STATE true/);
   } finally {
     child.kill("SIGKILL");
+    await broker.stop();
+  }
+});
+
+test("flashing the real Espruino interpreter over a serial port (a pty): dist/firmware-linux.js boots and connects", { skip: skipWithoutEspruino || (!haveMosquitto && "no mosquitto") }, async () => {
+  const broker = await startMosquitto();
+  const dir = mkdtempSync(join(tmpdir(), "wisp-espruino-pty-"));
+  const tty = await openPty();
+  // The interpreter runs on a terminal of its own (on a pipe its console output would sit in stdio's
+  // buffer); the two pseudo-terminals are joined as a USB serial cable would join board and computer.
+  const child = spawn("script", ["-qfec", JSON.stringify(ESPRUINO_BIN), "/dev/null"], { cwd: dir, stdio: ["pipe", "pipe", "ignore"] });
+  tty.output.pipe(child.stdin);
+  child.stdout.pipe(tty.input);
+  let console = "";
+  child.stdout.on("data", (d) => (console += d));
+  try {
+    await waitFor(() => console.includes(">"), "the interpreter's prompt");
+    const firmware = readFileSync("dist/firmware-linux.js", "latin1");
+    const out = await flash({ board: "linux", port: tty.path, config: realConfig(broker, "espruino-serial"), firmware, cli, force: true });
+    assert.match(out, new RegExp(`WISP_FLASHED ${firmware.length} `));
+    assert.match(await probeConnected(tty.path), /STATE true/);
+  } finally {
+    child.kill("SIGKILL");
+    tty.close();
     await broker.stop();
   }
 });
