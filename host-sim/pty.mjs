@@ -17,7 +17,7 @@ export function openPty() {
         path: m[1],
         input: child.stdin,
         output: child.stdout,
-        close() { child.kill("SIGKILL"); },
+        close() { child.kill("SIGTERM"); }, // script then ends the process inside
       });
     };
     child.stdout.on("data", onData);

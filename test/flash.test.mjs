@@ -133,7 +133,7 @@ test("flashing the real Espruino interpreter over a serial port (a pty): dist/fi
     assert.match(out, new RegExp(`WISP_FLASHED ${firmware.length} `));
     assert.match(await probeConnected(tty.path), /STATE true/);
   } finally {
-    child.kill("SIGKILL");
+    child.kill("SIGTERM"); // script ends the interpreter it runs
     tty.close();
     await broker.stop();
   }

@@ -1,0 +1,124 @@
+// The real-interpreter cases of `npm run bench` (needs ESPRUINO_BIN, an Espruino Linux build, and
+// Mosquitto): Wisp and Espruino's own MQTT modules (EspruinoDocs MQTT.js and tinyMQTT.js, minified, from
+// ESPRUINO_MODULES_DIR) run the same script on the same binary in the same run; each case is one line
+// with every client's figure, the target and whether Wisp meets it. Run alone: node bench/espruino.mjs
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import { startMosquitto } from "../test/helpers/brokers.mjs";
+import { runOnEspruino, ESPRUINO_BIN } from "../test/helpers/espruino.mjs";
+
+const PAYLOAD_40 = "0123456789012345678901234567890123456789";
+
+/** The clients to compare: Wisp always, the EspruinoDocs modules when ESPRUINO_MODULES_DIR has them. */
+function clients(port) {
+  const list = [{ key: "wisp", module: "wisp", file: "dist/wisp.js", create: `mod.create("127.0.0.1", { port: ${port}, client_id: "e-wisp" })`, socket: "c" }];
+  const dir = process.env.ESPRUINO_MODULES_DIR || "";
+  if (dir && existsSync(join(dir, "MQTT.js"))) list.push({ key: "mqtt_js", module: "MQTT", file: join(dir, "MQTT.js"), create: `mod.create("127.0.0.1", { port: ${port}, client_id: "e-mqttjs" })`, socket: "c.client" });
+  if (dir && existsSync(join(dir, "tinyMQTT.js"))) list.push({ key: "tinymqtt", module: "tinyMQTT", file: join(dir, "tinyMQTT.js"), create: `mod.create("127.0.0.1", { port: ${port} })`, socket: "c.cl" });
+  return list;
+}
+
+/** One client's run: JsVars after require + create + connect + subscribe (module loaded from RAM, or
+ *  from Storage as `npm run flash` stores code), then 10,000 QoS 0 publishes paced on drain, then 1,000
+ *  receives; JsVar growth after each phase (after GC) against an idle control period. */
+function script(c, { fromStorage, withHandler }) {
+  // Everything the harness needs exists before the first measurement, so that only the client can grow.
+  return `
+    ${fromStorage ? `require("Storage").write(${JSON.stringify(c.module)}, require("fs").readFileSync("node_modules/${c.module}.js"));` : ""}
+    var sent = 0, got = 0, t0 = 0, tLast = 0, start = 0, idle0 = 0, idle1 = 0, afterPublish = 0, subscribed = false, socket = null;
+    function report(o) { print("JSON " + JSON.stringify(o)); }
+    function onMessage() { if (!got) t0 = getTime(); got++; tLast = getTime(); }
+    function batch() {
+      if (sent >= 10000 || !start) return;
+      for (var i = 0; i < 16 && sent < 10000; i++) { c.publish("ebench/out", "${PAYLOAD_40}"); sent++; }
+      if (sent === 10000) { report({ publish_msg_s: Math.round(10000 / (getTime() - start)) }); setTimeout(receivePhase, 500); }
+    }
+    function receivePhase() {
+      afterPublish = process.memory().usage;
+      print("READY");
+      setTimeout(function () {
+        report({ growth_idle: idle1 - idle0, growth_after_publishes: afterPublish - idle1, received: got, receive_msg_s: got > 1 ? Math.round((got - 1) / (tLast - t0)) : 0, growth_after_receives: process.memory().usage - afterPublish });
+        print("DONE"); quit();
+      }, 4000);
+    }
+    var m0 = process.memory().usage;
+    var mod = require(${JSON.stringify(c.module)});
+    var c = ${c.create};
+    c.on("connected", function () {
+      if (subscribed) return;
+      subscribed = true;
+      ${withHandler ? `c.subscribe("ebench/in", { qos: 0 }, onMessage);` : `c.subscribe("ebench/in"); c.on("message", onMessage);`}
+      setTimeout(function () {
+        var mem = process.memory();
+        report({ jsvars: mem.usage - m0, heap_total: mem.total, blocksize: mem.blocksize });
+        socket = ${c.socket};
+        socket.on("drain", batch);
+        idle0 = process.memory().usage;
+        setTimeout(function () { idle1 = process.memory().usage; start = getTime(); batch(); }, 300);
+      }, 500);
+    });
+    c.connect();
+  `;
+}
+
+async function runClient(c, broker, options) {
+  const pub = mqtt.connect(`mqtt://127.0.0.1:${broker.port}`);
+  await new Promise((r) => pub.once("connect", r));
+  let sending = false;
+  const text = await runOnEspruino(script(c, options), {
+    modules: { [c.module]: c.file },
+    timeoutMs: 120000,
+    onOutput: (all) => {
+      if (sending || !all.includes("READY")) return;
+      sending = true;
+      for (let i = 0; i < 1000; i++) pub.publish("ebench/in", PAYLOAD_40 + "!");
+    },
+  }).catch((e) => e.message);
+  pub.end(true);
+  const result = {};
+  for (const m of text.matchAll(/JSON (\{.*\})/g)) Object.assign(result, JSON.parse(m[1]));
+  if (!text.includes("DONE")) result.incomplete = text.slice(-300);
+  return result;
+}
+
+/** Runs every case; `out(line)` gets each result line. */
+export async function espruinoCases(out) {
+  if (!ESPRUINO_BIN) return out({ bench: "espruino", skipped: "ESPRUINO_BIN is not set (an Espruino Linux build, BOARD=LINUX)" });
+  const version = (await runOnEspruino(`print("VERSION " + process.version); quit();`)).match(/VERSION (\S+)/);
+  const broker = await startMosquitto();
+  try {
+    const list = clients(broker.port);
+    if (list.length === 1) out({ bench: "espruino", note: "references skipped: set ESPRUINO_MODULES_DIR to a folder with EspruinoDocs' MQTT.js and tinyMQTT.js (minified)" });
+    const ram = {};
+    const flash = {};
+    for (const c of list) {
+      ram[c.key] = await runClient(c, broker, { fromStorage: false, withHandler: false });
+      flash[c.key] = await runClient(c, broker, { fromStorage: true, withHandler: false });
+    }
+    const handlerRam = await runClient(list[0], broker, { fromStorage: false, withHandler: true });
+    const handlerFlash = await runClient(list[0], broker, { fromStorage: true, withHandler: true });
+    const pick = (runs, field) => Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, r[field]]));
+    const interpreter = `Espruino ${version ? version[1] : "?"} Linux, heap ${ram.wisp.heap_total} × ${ram.wisp.blocksize} B`;
+
+    for (const [from, runs] of [["RAM (require of uploaded text)", ram], ["Storage (as flashed)", flash]]) {
+      const v = pick(runs, "jsvars");
+      out({ bench: "espruino-jsvars", what: "JsVars after require + create + connect + subscribe", module_in: from, ...v, target: "below tinyMQTT", met: v.tinymqtt !== undefined ? v.wisp < v.tinymqtt : null, interpreter });
+    }
+    for (const key of Object.keys(ram)) {
+      const r = ram[key];
+      out({ bench: "espruino-growth", client: key, after_10000_publishes: r.growth_after_publishes, after_1000_receives: r.growth_after_receives, idle_control: r.growth_idle, target: "0 beyond the idle control" });
+    }
+    for (const [from, runs, h] of [["RAM (require of uploaded text)", ram, handlerRam], ["Storage (as flashed)", flash, handlerFlash]]) {
+      const p = pick(runs, "publish_msg_s");
+      out({ bench: "espruino-publish-qos0", what: "10,000 × 40 B, 16 per drain", module_in: from, unit: "msg/s", ...p, target: "≥ 2 × tinyMQTT", met: p.tinymqtt ? p.wisp >= 2 * p.tinymqtt : null });
+      const rcv = pick(runs, "receive_msg_s");
+      out({ bench: "espruino-receive-qos0", what: "1,000 × 41 B from MQTT.js through Mosquitto", module_in: from, unit: "msg/s", ...rcv, wisp_subscription_handler: h.receive_msg_s, received: { ...pick(runs, "received"), wisp_subscription_handler: h.received }, target: "≥ 3 × MQTT.js", met: rcv.mqtt_js ? Math.max(rcv.wisp, h.receive_msg_s) >= 3 * rcv.mqtt_js : null });
+    }
+    for (const [key, r] of Object.entries({ ...flash, wisp_handler: handlerFlash })) if (r.incomplete) out({ bench: "espruino", client: key, incomplete: r.incomplete });
+  } finally {
+    await broker.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await espruinoCases((o) => console.log(JSON.stringify(o)));
