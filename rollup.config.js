@@ -14,7 +14,8 @@ const minify = () =>
     // `return`, which Espruino never runs (test/bundle.test.mjs catches it). No reduce_vars: it turns
     // single-use helpers into function expressions called in place, which Espruino re-creates (copying
     // their code text) on every call of the function around them.
-    compress: { passes: 2, inline: 1, hoist_vars: true, hoist_funs: true, reduce_vars: false },
+    // directives: false keeps the "ram" that hot functions start with (see README, Architecture).
+    compress: { passes: 2, inline: 1, hoist_vars: true, hoist_funs: true, reduce_vars: false, directives: false },
     mangle: { properties: { regex: /_$/ } }, // private members end in "_" (firmware/session/client.ts)
     format: { comments: false, ascii_only: true },
   });

@@ -22,6 +22,7 @@ export function espruinoPlatform(): Platform {
       return s;
     },
     send: function (s: any, buf: Uint8Array, start: number, end: number) {
+      "ram";
       s.write(E.toString(buf.subarray(start, end)));
     },
     close: function (s: any) { s.end(); },

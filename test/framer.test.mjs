@@ -18,7 +18,7 @@ const binaryString = (u8) => String.fromCharCode(...u8);
 export function recorder(maxPacket = 512, maxChunk = 536) {
   const got = [];
   const errors = [];
-  const framer = new codec.Framer(maxPacket, maxChunk, (buf, s, e) => got.push(buf.slice(s, e)), (err) => errors.push(errName(err)));
+  const framer = new codec.Framer(maxPacket, maxChunk, { onPacket: (buf, s, e) => got.push(buf.slice(s, e)), onFrameError: (err) => errors.push(errName(err)) });
   return { framer, got, errors };
 }
 

@@ -15,13 +15,16 @@ function harness() {
   const view = new codec.PacketView();
   const frames = [];
   let errors = 0;
-  const framer = new codec.Framer(MAX_PACKET, 64, (buf, s, e) => {
-    assert.ok(s >= 0 && s < e && e <= buf.length, `frame [${s}, ${e}) outside the buffer`);
-    assert.ok(e - s <= MAX_PACKET);
-    const t = codec.decodePacket(buf, s, e, view);
-    if (t === 3) assert.ok(view.topicStart > s && view.topicEnd <= view.payloadStart && view.payloadEnd === e);
-    frames.push(buf.slice(s, e));
-  }, () => errors++);
+  const framer = new codec.Framer(MAX_PACKET, 64, {
+    onPacket(buf, s, e) {
+      assert.ok(s >= 0 && s < e && e <= buf.length, `frame [${s}, ${e}) outside the buffer`);
+      assert.ok(e - s <= MAX_PACKET);
+      const t = codec.decodePacket(buf, s, e, view);
+      if (t === 3) assert.ok(view.topicStart > s && view.topicEnd <= view.payloadStart && view.payloadEnd === e);
+      frames.push(buf.slice(s, e));
+    },
+    onFrameError() { errors++; },
+  });
   return { framer, frames, errors: () => errors };
 }
 

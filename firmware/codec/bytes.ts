@@ -12,7 +12,7 @@ export const NATIVE_STRING_SET: boolean = (function () {
 })();
 
 /** Espruino's E.isUTF8 where it exists: a string it does not flag is a byte string. */
-const isUTF8: ((s: string) => boolean) | undefined = NATIVE_STRING_SET ? E.isUTF8 : undefined;
+export const isUTF8: ((s: string) => boolean) | undefined = NATIVE_STRING_SET ? E.isUTF8 : undefined;
 
 /** Bytes `s` takes as UTF-8 (MQTT 1.5.3), or Err.BAD_STRING for a lone surrogate. */
 export function utf8Length(s: string): number {
@@ -80,6 +80,13 @@ export function writePayload(buf: Uint8Array, off: number, p: string | Uint8Arra
   buf.set(p, off);
   return off + byteLength;
 }
+
+/** 1 for the bytes a topic name may hold without a closer look: ASCII except NUL, '#' and '+'. */
+export const PLAIN_TOPIC_BYTE = (function () {
+  const t = new Uint8Array(256);
+  for (let b = 1; b < 0x80; b++) t[b] = b === 35 || b === 43 ? 0 : 1;
+  return t;
+})();
 
 /** Checks a received topic name in buf[start, end) in one pass: 0 when it is well-formed UTF-8 without
  *  U+0000 (MQTT 1.5.3, MQTT-1.5.3-1/-2) and without wildcards (MQTT-3.3.2-2), else Err.BAD_STRING or

@@ -3,7 +3,7 @@
 import { Err } from "../errors";
 import {
   utf8Length, writeUtf8, payloadLength, writePayload, checkTopicName, lengthSize, writeLength,
-  readLength, lengthOut,
+  readLength, lengthOut, NATIVE_STRING_SET, isUTF8, PLAIN_TOPIC_BYTE,
 } from "./bytes";
 
 /** Control packet types (MQTT 2.2.1). */
@@ -18,11 +18,19 @@ export type Bytes = string | Uint8Array;
 /** Characters a topic name may not contain: wildcards and U+0000 (one native test instead of three). */
 const NOT_IN_TOPIC = /[+#\0]/;
 
+/** The last topic name topicLength accepted, and its byte length: telemetry publishes to the same few
+ *  topics, and one native string comparison replaces the checks (strings are immutable). */
+let lastTopic = "#"; // never a valid topic name
+let lastTopicLength = 0;
+
 /** Byte length of a topic name, or Err.BAD_TOPIC / Err.BAD_STRING (MQTT 4.7.3, MQTT-3.3.2-2, MQTT-1.5.3-2). */
 export function topicLength(topic: string): number {
+  if (topic === lastTopic) return lastTopicLength;
   if (typeof topic !== "string" || topic.length === 0 || NOT_IN_TOPIC.test(topic)) return Err.BAD_TOPIC;
   const n = utf8Length(topic);
-  return n > 65535 ? Err.BAD_STRING : n;
+  if (n > 65535 || n < 0) return Err.BAD_STRING;
+  lastTopic = topic;
+  return (lastTopicLength = n);
 }
 
 /** Byte length of a topic filter, or Err.BAD_FILTER / Err.BAD_STRING (MQTT 4.7.1, MQTT-4.7.1-2/-3). */
@@ -125,25 +133,41 @@ export function encodePublish(
   buf: Uint8Array, off: number, topic: string, payload: Bytes, qos: number, retain: boolean, dup: boolean,
   packetId: number,
 ): number {
+  "ram";
+  // The hot path of every client: on the interpreter each call and statement costs microseconds, so
+  // the common case (a repeated topic, a byte-string payload, a one-byte length) calls only natives.
   if (qos !== 0 && qos !== 1 && qos !== 2) return Err.BAD_QOS;
-  if (qos === 0 && dup) return Err.BAD_FLAGS;
-  if (qos > 0 && !isPacketId(packetId)) return Err.BAD_PACKET_ID;
-  const topicLen = topicLength(topic);
+  if (qos === 0 ? dup : !isPacketId(packetId)) return qos === 0 ? Err.BAD_FLAGS : Err.BAD_PACKET_ID;
+  const topicLen = topic === lastTopic ? lastTopicLength : topicLength(topic);
   if (topicLen < 0) return topicLen;
-  if (typeof payload !== "string" && !(payload instanceof Uint8Array)) return Err.BAD_ARGUMENT;
-  const payloadLen = payloadLength(payload);
-  if (payloadLen < 0) return payloadLen;
-  let p = beginPacket(buf, off, (PacketType.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0),
-    2 + topicLen + (qos ? 2 : 0) + payloadLen);
-  if (p < 0) return p;
+  let payloadLen: number;
+  if (typeof payload === "string") {
+    payloadLen = NATIVE_STRING_SET && !(isUTF8 && isUTF8(payload)) ? payload.length : utf8Length(payload);
+    if (payloadLen < 0) return payloadLen;
+  } else if (payload instanceof Uint8Array) payloadLen = payload.length;
+  else return Err.BAD_ARGUMENT;
+  const remaining = 2 + topicLen + (qos ? 2 : 0) + payloadLen;
+  const header = 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0);
+  let p: number;
+  if (remaining < 128 && off >= 0) {
+    if (off + 2 + remaining > buf.length) return Err.BUFFER_TOO_SMALL;
+    buf[off] = header;
+    buf[off + 1] = remaining;
+    p = off + 2;
+  } else if ((p = beginPacket(buf, off, header, remaining)) < 0) return p;
   buf[p] = topicLen >> 8;
   buf[p + 1] = topicLen & 255;
-  p = writeUtf8(buf, p + 2, topic, topicLen);
+  if (NATIVE_STRING_SET) (buf as any).set(topic, p + 2);
+  else writeUtf8(buf, p + 2, topic, topicLen);
+  p += 2 + topicLen;
   if (qos) {
-    buf[p++] = packetId >> 8;
-    buf[p++] = packetId & 255;
+    buf[p] = packetId >> 8;
+    buf[p + 1] = packetId & 255;
+    p += 2;
   }
-  return writePayload(buf, p, payload, payloadLen);
+  if (NATIVE_STRING_SET || typeof payload !== "string") (buf as any).set(payload, p);
+  else writeUtf8(buf, p, payload, payloadLen);
+  return p + payloadLen;
 }
 
 /** Encodes PUBACK, PUBREC, PUBREL or PUBCOMP (MQTT 3.4–3.7): two bytes of packet id; PUBREL flags 0010. */
@@ -226,42 +250,51 @@ export class PacketView {
 /** Decodes the one whole packet in buf[start, end) into `v` in place (MQTT 2, 3.2–3.13, client side);
  *  returns the packet type, or an Err for anything the spec calls malformed. */
 export function decodePacket(buf: Uint8Array, start: number, end: number, v: PacketView): number {
+  "ram";
+  // On the interpreter every byte of a function's text is read on each call: PUBLISH, the packet that
+  // comes by the thousand, is decoded here at the end; every other packet in decodeControl.
   if (end - start < 2) return Err.MALFORMED;
-  const header = buf[start];
-  const type = header >> 4;
-  const flags = header & 15;
-  let p = readLength(buf, start + 1, end);
-  if (p < 0) return p;
-  if (p + lengthOut.value !== end) return Err.MALFORMED;
-  const len = end - p;
-  v.type = type;
+  let p = start + 2;
+  if (buf[start + 1] < 128) {
+    if (p + buf[start + 1] !== end) return Err.MALFORMED;
+  } else {
+    p = readLength(buf, start + 1, end);
+    if (p < 0) return p;
+    if (p + lengthOut.value !== end) return Err.MALFORMED;
+  }
+  const flags = buf[start] & 15;
+  v.type = buf[start] >> 4;
   v.packetId = 0;
+  if (v.type !== PacketType.PUBLISH) return decodeControl(buf, p, end, v.type, flags, v);
+  // PUBLISH (MQTT 3.3)
+  const qos = (flags >> 1) & 3;
+  if (qos === 3) return Err.BAD_QOS; // MQTT-3.3.1-4
+  if (qos === 0 && flags & 8) return Err.BAD_FLAGS; // MQTT-3.3.1-2
+  if (end - p < 2) return Err.MALFORMED;
+  const topicEnd = p + 2 + ((buf[p] << 8) | buf[p + 1]);
+  if (topicEnd + (qos ? 2 : 0) > end) return Err.MALFORMED;
+  if (topicEnd === p + 2) return Err.BAD_TOPIC; // MQTT-4.7.3-1
+  let i = p + 2;
+  while (i < topicEnd && PLAIN_TOPIC_BYTE[buf[i]]) i++; // one statement per plain ASCII byte
+  const bad = i < topicEnd ? checkTopicName(buf, i, topicEnd) : 0;
+  if (bad) return bad;
+  v.qos = qos;
+  v.dup = (flags & 8) !== 0;
+  v.retain = (flags & 1) !== 0;
+  v.topicStart = p + 2;
+  v.topicEnd = topicEnd;
+  v.payloadStart = topicEnd;
+  v.payloadEnd = end;
+  if (!qos) return PacketType.PUBLISH;
+  v.packetId = (buf[topicEnd] << 8) | buf[topicEnd + 1];
+  v.payloadStart = topicEnd + 2;
+  return v.packetId ? PacketType.PUBLISH : Err.BAD_PACKET_ID;
+}
+
+/** The body of any other packet a client receives, at buf[p, end). */
+function decodeControl(buf: Uint8Array, p: number, end: number, type: number, flags: number, v: PacketView): number {
+  const len = end - p;
   switch (type) {
-    case PacketType.PUBLISH: {
-      const qos = (flags >> 1) & 3;
-      if (qos === 3) return Err.BAD_QOS; // MQTT-3.3.1-4
-      if (qos === 0 && flags & 8) return Err.BAD_FLAGS; // MQTT-3.3.1-2
-      if (len < 2) return Err.MALFORMED;
-      const topicEnd = p + 2 + ((buf[p] << 8) | buf[p + 1]);
-      if (topicEnd + (qos ? 2 : 0) > end) return Err.MALFORMED;
-      if (topicEnd === p + 2) return Err.BAD_TOPIC; // MQTT-4.7.3-1
-      const bad = checkTopicName(buf, p + 2, topicEnd);
-      if (bad) return bad;
-      v.qos = qos;
-      v.dup = (flags & 8) !== 0;
-      v.retain = (flags & 1) !== 0;
-      v.topicStart = p + 2;
-      v.topicEnd = topicEnd;
-      p = topicEnd;
-      if (qos) {
-        v.packetId = (buf[p] << 8) | buf[p + 1];
-        if (v.packetId === 0) return Err.BAD_PACKET_ID;
-        p += 2;
-      }
-      v.payloadStart = p;
-      v.payloadEnd = end;
-      return type;
-    }
     case PacketType.CONNACK: {
       if (flags) return Err.BAD_FLAGS;
       if (len !== 2) return Err.MALFORMED;

@@ -2,12 +2,15 @@
 // packets inside one receive buffer allocated once. Chunks are appended with one native copy each
 // (binary strings on Espruino, Uint8Array in Node); packets are handed out in place.
 import { Err } from "../errors";
-import { copyBytes, readLength, lengthOut } from "./bytes";
+import { copyBytes, readLength, lengthOut, NATIVE_STRING_SET } from "./bytes";
 
-/** Called with each whole packet as buf[start, end); valid only during the call. */
-export type PacketHandler = (buf: Uint8Array, start: number, end: number) => void;
-/** Called with Err.PACKET_TOO_LARGE (packet skipped, stream still in sync) or Err.BAD_LENGTH (stream lost). */
-export type FrameErrorHandler = (err: number) => void;
+/** Where whole packets go: an object, not closures, so that each packet costs one interpreter call. */
+export interface FrameSink {
+  /** Each whole packet as buf[start, end); valid only during the call. */
+  onPacket(buf: Uint8Array, start: number, end: number): void;
+  /** Err.PACKET_TOO_LARGE (packet skipped, stream still in sync) or Err.BAD_LENGTH (stream lost). */
+  onFrameError(err: number): void;
+}
 
 /** Splits a byte stream into MQTT packets of at most `maxPacket` bytes (fixed header included). */
 export class Framer {
@@ -20,8 +23,7 @@ export class Framer {
   constructor(
     private readonly maxPacket_: number,
     private readonly maxChunk_: number,
-    private readonly onPacket_: PacketHandler,
-    private readonly onError_: FrameErrorHandler,
+    private readonly sink_: FrameSink,
   ) {
     this.buf = new Uint8Array(maxPacket_ + maxChunk_);
   }
@@ -38,6 +40,7 @@ export class Framer {
 
   /** Takes the next chunk of the stream, of any length, split anywhere. */
   push(chunk: string | Uint8Array): void {
+    "ram";
     const len = chunk.length;
     if (this.writePos_ + len > this.buf.length) this.compact_();
     if (this.writePos_ + len > this.buf.length) {
@@ -48,7 +51,8 @@ export class Framer {
       }
       return;
     }
-    copyBytes(this.buf, this.writePos_, chunk);
+    if (NATIVE_STRING_SET || typeof chunk !== "string") (this.buf as any).set(chunk, this.writePos_);
+    else copyBytes(this.buf, this.writePos_, chunk);
     this.writePos_ += len;
     this.drain_();
   }
@@ -61,32 +65,44 @@ export class Framer {
     this.readPos_ = 0;
   }
 
+  /** Passes over the bytes of a packet too large to hold. */
+  private skip_(): void {
+    const n = Math.min(this.skipBytes_, this.writePos_ - this.readPos_);
+    this.readPos_ += n;
+    this.skipBytes_ -= n;
+  }
+
+  // On the interpreter every byte of a function's text is read on each call, taken path or not: the
+  // per-packet loop keeps rare work in other methods.
   private drain_(): void {
+    "ram";
     const buf = this.buf;
     while (this.readPos_ < this.writePos_) {
       if (this.skipBytes_) {
-        const n = Math.min(this.skipBytes_, this.writePos_ - this.readPos_);
-        this.readPos_ += n;
-        this.skipBytes_ -= n;
+        this.skip_();
         continue;
       }
       const start = this.readPos_;
-      const body = readLength(buf, start + 1, this.writePos_);
-      if (body === Err.MALFORMED) break; // header still incomplete
-      if (body < 0) {
-        this.reset();
-        this.onError_(body);
-        return;
+      let total: number;
+      if (start + 1 < this.writePos_ && buf[start + 1] < 128) total = 2 + buf[start + 1]; // one-byte length
+      else {
+        const body = readLength(buf, start + 1, this.writePos_);
+        if (body === Err.MALFORMED) break; // header still incomplete
+        if (body < 0) {
+          this.reset();
+          this.sink_.onFrameError(body);
+          return;
+        }
+        total = body - start + lengthOut.value;
       }
-      const total = body - start + lengthOut.value;
       if (total > this.maxPacket_) {
         this.skipBytes_ = total;
-        this.onError_(Err.PACKET_TOO_LARGE);
+        this.sink_.onFrameError(Err.PACKET_TOO_LARGE);
         continue;
       }
       if (this.writePos_ - start < total) break;
       this.readPos_ = start + total;
-      this.onPacket_(buf, start, this.readPos_);
+      this.sink_.onPacket(buf, start, this.readPos_);
     }
     if (this.readPos_ === this.writePos_) this.readPos_ = this.writePos_ = 0;
   }

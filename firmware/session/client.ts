@@ -28,8 +28,9 @@ export interface Limits {
 }
 
 /** A received message, reused for every message: topic and payload are offsets into `buf`, valid only
- *  during the handler call. Reading fields allocates nothing; topic() and text() allocate strings. */
-export class Message {
+ *  during the handler call. Reading fields allocates nothing; topic() and text() allocate strings. It is
+ *  also the client's PacketView: packets are decoded straight into it. */
+export class Message implements PacketView {
   buf: Uint8Array;
   topicStart = 0;
   topicEnd = 0;
@@ -38,6 +39,10 @@ export class Message {
   qos = 0;
   retain = false;
   dup = false;
+  type = 0;
+  packetId = 0;
+  sessionPresent = false;
+  returnCode = 0;
   constructor(buf: Uint8Array) {
     this.buf = buf;
   }
@@ -100,10 +105,13 @@ export function errorText(code: number): string {
 /** True when a topic in buf[start, end) matches the filter's UTF-8 bytes (MQTT 4.7; MQTT-4.7.2-1: a
  *  wildcard first level does not match topics starting with '$'). */
 export function topicMatches(f: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+  "ram";
   const fl = f.length;
   let i = 0;
   let t = start;
   if ((f[0] === 35 || f[0] === 43) && buf[start] === 36) return false;
+  // Equal bytes first, one statement each (a received topic holds no wildcards, so they are literal).
+  while (i < fl && t < end && f[i] === buf[t]) { i++; t++; }
   while (i < fl) {
     const c = f[i];
     if (c === 35) return true; // '#': the rest, including the parent level (MQTT 4.7.1.2)
@@ -133,7 +141,6 @@ export class Client implements NetHandler {
   private readonly limits_: Limits;
   private readonly clientId_: string;
   private readonly keepAlive_: number;
-  private readonly view_ = new PacketView();
   private readonly msg_: Message;
   private readonly tx_: Uint8Array;
   private readonly n_: number;
@@ -155,6 +162,8 @@ export class Client implements NetHandler {
   private stateSince_ = 0;
   private reconnectAt_ = 0;
   private lastSent_ = 0;
+  /** Something was sent since the last tick (which then sets lastSent_: no clock read per packet). */
+  private sentSinceTick_ = false;
   private lastReceived_ = 0;
   private pingSentAt_ = 0;
   private unsent_ = 0;
@@ -171,7 +180,6 @@ export class Client implements NetHandler {
     this.clientId_ = opt.client_id === undefined ? platform.deviceId() : opt.client_id;
     this.keepAlive_ = opt.keep_alive === undefined ? 60 : opt.keep_alive;
     this.tx_ = new Uint8Array(limits.txBuffer);
-    this.msg_ = new Message(this.tx_);
     const n = (this.n_ = limits.inflight);
     const slotBuf = new Uint8Array(n * limits.inflightBytes);
     for (let i = 0; i < n; i++) this.slots_.push(slotBuf.subarray(i * limits.inflightBytes, (i + 1) * limits.inflightBytes));
@@ -180,13 +188,8 @@ export class Client implements NetHandler {
     this.slotState_ = new Uint8Array(n);
     this.slotSeq_ = new Float64Array(n);
     this.qos2Ids_ = new Uint16Array(n);
-    const self = this;
-    this.framer_ = new Framer(limits.maxPacket, limits.maxChunk,
-      function (buf, start, end) { self.onPacket_(buf, start, end); },
-      function (err) {
-        self.emit("error", errorText(err), err);
-        if (err !== Err.PACKET_TOO_LARGE) self.drop_(err, State.BACKOFF);
-      });
+    this.framer_ = new Framer(limits.maxPacket, limits.maxChunk, this);
+    this.msg_ = new Message(this.framer_.buf);
   }
 
   // ---- events -------------------------------------------------------------------------------------
@@ -208,6 +211,7 @@ export class Client implements NetHandler {
 
   /** Calls the listeners of `event` with up to two arguments; false when there are none. */
   emit(event: string, a?: any, b?: any): boolean {
+    "ram";
     const l = this.listeners_[event];
     if (!l) return false;
     if (typeof l === "function") l.call(this, a, b);
@@ -253,17 +257,23 @@ export class Client implements NetHandler {
    *  send window is free (retry on `puback` / `drain`), NOT_CONNECTED for QoS 0 while offline. QoS 1/2
    *  messages published offline are queued and sent on connect. */
   publish(topic: string, message: Bytes, options?: { qos?: number; retain?: boolean }): number {
-    const qos = (options && options.qos) || 0;
-    const retain = !!(options && options.retain);
+    "ram";
+    if (options && options.qos) return this.publishQueued_(topic, message, options.qos, !!options.retain);
     if (typeof message === "number") message = String(message);
-    if (qos === 0) {
-      if (this.state_ !== State.CONNECTED) return Err.NOT_CONNECTED;
-      const end = encodePublish(this.tx_, 0, topic, message, 0, retain, false, 0);
-      if (end < 0) return this.fail_(end);
-      if (!this.writable_(end)) return Err.BUSY;
-      this.write_(end);
-      return 0;
-    }
+    // QoS 0, the hot path: the send steps are inline.
+    if (this.state_ !== State.CONNECTED) return Err.NOT_CONNECTED;
+    const end = encodePublish(this.tx_, 0, topic, message, 0, !!(options && options.retain), false, 0);
+    if (end < 0) return this.fail_(end);
+    if (this.unsent_ + end > this.tx_.length) return Err.BUSY;
+    this.platform_.send(this.conn_, this.tx_, 0, end);
+    this.unsent_ += end;
+    this.sentSinceTick_ = true;
+    return 0;
+  }
+
+  /** QoS 1/2: into a free in-flight slot, sent as the window allows, kept until acknowledged. */
+  private publishQueued_(topic: string, message: Bytes, qos: number, retain: boolean): number {
+    if (typeof message === "number") message = String(message);
     const s = this.freeSlot_();
     // With no free slot, check the arguments anyway so that a bad call reports its own error.
     const len = encodePublish(s < 0 ? this.tx_ : this.slots_[s], 0, topic, message, qos, retain, false, s < 0 ? 1 : this.nextPacketId_());
@@ -367,6 +377,10 @@ export class Client implements NetHandler {
 
   private tick_(): void {
     const now = this.platform_.now();
+    if (this.sentSinceTick_) {
+      this.lastSent_ = now;
+      this.sentSinceTick_ = false;
+    }
     const s = this.state_;
     const keepAlive = this.keepAlive_ * 1000;
     if (s === State.BACKOFF) {
@@ -404,6 +418,7 @@ export class Client implements NetHandler {
 
   /** NetHandler: bytes from the broker. */
   onData(c: any, chunk: string | Uint8Array): void {
+    "ram";
     if (c !== this.conn_) return;
     this.lastReceived_ = this.platform_.now();
     this.framer_.push(chunk);
@@ -427,9 +442,25 @@ export class Client implements NetHandler {
 
   // ---- receiving -------------------------------------------------------------------------------------
 
-  private onPacket_(buf: Uint8Array, start: number, end: number): void {
-    const v = this.view_;
-    const type = decodePacket(buf, start, end, v);
+  // On the interpreter every byte of a function's text is read on each call, taken path or not: the
+  // per-message methods below stay short and leave rare work to others.
+
+  /** FrameSink: one whole packet in the receive buffer. */
+  onPacket(buf: Uint8Array, start: number, end: number): void {
+    "ram";
+    const type = decodePacket(buf, start, end, this.msg_);
+    if (type === PacketType.PUBLISH && this.state_ === State.CONNECTED) this.onPublish_(buf, this.msg_);
+    else this.onControl_(buf, type);
+  }
+
+  /** FrameSink: a packet too large to hold was skipped, or the stream is lost. */
+  onFrameError(err: number): void {
+    this.emit("error", errorText(err), err);
+    if (err !== Err.PACKET_TOO_LARGE) this.drop_(err, State.BACKOFF);
+  }
+
+  private onControl_(buf: Uint8Array, type: number): void {
+    const v = this.msg_;
     if (type < 0 || (this.state_ === State.CONNACK_WAIT) !== (type === PacketType.CONNACK)) {
       // Malformed, or out of order (MQTT-3.2.0-1: the first packet is CONNACK, and only once).
       const err = type < 0 ? type : Err.PROTOCOL;
@@ -486,45 +517,43 @@ export class Client implements NetHandler {
     this.emit("connected", sessionPresent);
   }
 
-  private onPublish_(buf: Uint8Array, v: PacketView): void {
-    const id = v.packetId;
-    if (v.qos === 2) {
-      const ids = this.qos2Ids_;
-      let free = -1;
-      for (let i = 0; i < this.n_; i++) {
-        if (ids[i] === id) { // delivered once already: acknowledge only (MQTT 4.3.3)
-          this.write_(encodeAck(this.tx_, 0, PacketType.PUBREC, id));
-          return;
-        }
-        if (!ids[i] && free < 0) free = i;
-      }
-      if (free < 0) { // no room to remember it: leave it unacknowledged; the broker sends it again
-        this.fail_(Err.BUSY);
-        return;
-      }
-      ids[free] = id;
-    }
-    const m = this.msg_;
-    m.buf = buf;
-    m.topicStart = v.topicStart;
-    m.topicEnd = v.topicEnd;
-    m.payloadStart = v.payloadStart;
-    m.payloadEnd = v.payloadEnd;
-    m.qos = v.qos;
-    m.retain = v.retain;
-    m.dup = v.dup;
+  private onPublish_(buf: Uint8Array, v: Message): void {
+    "ram";
+    if (v.qos === 2 && !this.firstDelivery_(v.packetId)) return;
     const subs = this.subs_;
     for (let i = 0; i < subs.length; i++) {
       const h = subs[i].handler;
-      if (h && topicMatches(subs[i].bytes, buf, v.topicStart, v.topicEnd)) h(m);
+      if (h && topicMatches(subs[i].bytes, buf, v.topicStart, v.topicEnd)) h(v);
     }
-    if (this.listeners_.message || this.listeners_.publish) {
-      const topic = m.topic();
-      const message = m.text();
-      this.emit("message", topic, message);
-      if (this.listeners_.publish) this.emit("publish", { topic: topic, message: message, qos: v.qos, retain: v.retain, dup: v.dup });
+    if (this.listeners_.message || this.listeners_.publish) this.emitMessage_(v);
+    if (v.qos) this.write_(encodeAck(this.tx_, 0, v.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, v.packetId));
+  }
+
+  /** True for a QoS 2 packet id not delivered yet, which it then remembers until PUBREL (MQTT 4.3.3). */
+  private firstDelivery_(id: number): boolean {
+    const ids = this.qos2Ids_;
+    let free = -1;
+    for (let i = 0; i < this.n_; i++) {
+      if (ids[i] === id) { // delivered once already: acknowledge only
+        this.write_(encodeAck(this.tx_, 0, PacketType.PUBREC, id));
+        return false;
+      }
+      if (!ids[i] && free < 0) free = i;
     }
-    if (v.qos) this.write_(encodeAck(this.tx_, 0, v.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, id));
+    if (free < 0) { // no room to remember it: leave it unacknowledged; the broker sends it again
+      this.fail_(Err.BUSY);
+      return false;
+    }
+    ids[free] = id;
+    return true;
+  }
+
+  /** The Espruino MQTT module's events for a received message (these allocate its strings). */
+  private emitMessage_(m: Message): void {
+    const topic = m.topic();
+    const message = m.text();
+    this.emit("message", topic, message);
+    if (this.listeners_.publish) this.emit("publish", { topic: topic, message: message, qos: m.qos, retain: m.retain, dup: m.dup });
   }
 
   private acknowledged_(id: number, expected: Slot): void {
@@ -549,7 +578,7 @@ export class Client implements NetHandler {
     if (!this.conn_ || len < 0) return;
     this.platform_.send(this.conn_, buf, 0, len);
     this.unsent_ += len;
-    this.lastSent_ = this.platform_.now();
+    this.sentSinceTick_ = true;
   }
 
   /** Sends queued PUBLISH and PUBREL packets, oldest first, while the send window has room. */
