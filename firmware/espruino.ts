@@ -9,16 +9,25 @@ declare function getSerial(): string;
 declare function setInterval(fn: () => void, ms: number): any;
 declare function clearInterval(handle: any): void;
 
-/** The Espruino implementation of Platform. */
+// Socket events call these with `this` = the socket, whose handler rides on it as `h`: no closures are
+// made per connection (each would cost JsVars for as long as the socket lives).
+function onSocketOpen(this: any) { this.h.onOpen(this); }
+function onSocketData(this: any, d: string) { "ram"; this.h.onData(this, d); }
+function onSocketDrain(this: any) { this.h.onDrain(this); }
+function onSocketClose(this: any) { this.h.onClose(this); }
+
+let shared: Platform | undefined;
+
+/** The Espruino implementation of Platform: one object, made on first use and shared by every client. */
 export function espruinoPlatform(): Platform {
-  const net = require("net");
-  return {
+  return shared || (shared = {
     open: function (host: string, port: number, h: NetHandler) {
-      const s = net.connect({ host: host, port: port }, function () { h.onOpen(s); });
-      s.on("data", function (d: string) { h.onData(s, d); });
-      s.on("drain", function () { h.onDrain(s); });
-      s.on("close", function () { h.onClose(s); });
-      s.on("error", function () { h.onClose(s); });
+      const s = require("net").connect({ host: host, port: port }, onSocketOpen);
+      s.h = h;
+      s.on("data", onSocketData);
+      s.on("drain", onSocketDrain);
+      s.on("close", onSocketClose);
+      s.on("error", onSocketClose);
       return s;
     },
     send: function (s: any, buf: Uint8Array, start: number, end: number) {
@@ -27,13 +36,13 @@ export function espruinoPlatform(): Platform {
     },
     close: function (s: any) { s.end(); },
     now: function () { return getTime() * 1000; },
-    every: function (fn: () => void, ms: number) { return setInterval(fn, ms); },
-    cancel: function (h: any) { clearInterval(h); },
+    every: setInterval, // called as platform.every(fn, ms): natives ignore `this`
+    cancel: clearInterval,
     random: Math.random,
     deviceId: function () {
       // Math.random() is unseeded on Linux builds: mix in the chip serial and the clock.
       const serial = typeof getSerial === "function" ? String(getSerial()).replace(/[^0-9a-zA-Z]/g, "") : "";
       return "wisp" + (serial.slice(-10) + ((getTime() * 1e6) % 1e8 | 0).toString(36)).slice(-18);
     },
-  };
+  });
 }

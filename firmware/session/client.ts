@@ -92,14 +92,18 @@ const enum State { IDLE = 0, OPENING = 1, CONNACK_WAIT = 2, CONNECTED = 3, BACKO
 const enum Slot { FREE = 0, QUEUED = 1, SENT = 2, RELEASE_QUEUED = 3, RELEASED = 4 }
 
 const TICK_MS = 250;
-const REFUSALS = ["", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"];
-const REASONS = ["", "buffer too small", "bad remaining length", "bad header flags", "bad QoS", "bad packet id", "bad topic",
-  "bad topic filter", "bad UTF-8 string", "malformed packet", "unexpected packet", "packet too large", "bad return code",
-  "bad argument", "busy", "not connected", "connection refused", "timeout", "connection lost", "protocol violation"];
 
-/** Words for an Err code, as carried by `error` and `disconnected` events. */
+/** Words for an Err code, as carried by `error` and `disconnected` events. The words are literals in the
+ *  function, not a module-level array: on Espruino they then cost heap only while an error is reported. */
 export function errorText(code: number): string {
-  return REASONS[-code] || "error " + code;
+  return ("|buffer too small|bad remaining length|bad header flags|bad QoS|bad packet id|bad topic|bad topic filter" +
+    "|bad UTF-8 string|malformed packet|unexpected packet|packet too large|bad return code|bad argument|busy" +
+    "|not connected|connection refused|timeout|connection lost|protocol violation").split("|")[-code] || "error " + code;
+}
+
+/** Words for a CONNACK return code (MQTT 3.2.2.3), likewise. */
+function refusalText(rc: number): string {
+  return "|unacceptable protocol version|identifier rejected|server unavailable|bad user name or password|not authorized".split("|")[rc];
 }
 
 /** True when a topic in buf[start, end) matches the filter's UTF-8 bytes (MQTT 4.7; MQTT-4.7.2-1: a
@@ -497,7 +501,7 @@ export class Client implements NetHandler {
 
   private onConnack_(rc: number, sessionPresent: boolean): void {
     if (rc) {
-      this.emit("error", "connection refused: " + REFUSALS[rc], Err.REFUSED);
+      this.emit("error", "connection refused: " + refusalText(rc), Err.REFUSED);
       this.drop_(Err.REFUSED, State.BACKOFF);
       return;
     }
