@@ -1,5 +1,6 @@
 // npm run bench (on demand, not in CI): one JSON line per case, Wisp and its reference measured in the
-// same run. Cases: artifact sizes; end-to-end QoS 0/1 msg/s and publish→receive latency through
+// same run; `npm run bench -- --readme` also rewrites README's results table. Cases: artifact sizes; the
+// codec alone (bench/codec.mjs); end-to-end QoS 0/1 msg/s and publish→receive latency through
 // Mosquitto for Wisp in the host simulator vs the npm `mqtt` client; and, when ESPRUINO_BIN names an
 // Espruino Linux build, JsVars, JsVar growth and msg/s on the real interpreter (with Espruino's own MQTT
 // modules as references when ESPRUINO_MODULES_DIR holds MQTT.js and tinyMQTT.js).
@@ -9,10 +10,13 @@ import { join } from "node:path";
 import vm from "node:vm";
 import mqtt from "mqtt";
 import { createBareEnv } from "../host-sim/espruino-env.mjs";
-import { startMosquitto, haveMosquitto } from "../test/helpers/brokers.mjs";
+import { startMosquitto, haveMosquitto, MOSQUITTO } from "../test/helpers/brokers.mjs";
+import { execFileSync } from "node:child_process";
 import { espruinoCases } from "./espruino.mjs";
+import { writeReadme } from "./readme.mjs";
 
-const out = (o) => console.log(JSON.stringify(o));
+const results = [];
+const out = (o) => { results.push(o); console.log(JSON.stringify(o)); };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(2); };
 const WISP = readFileSync("dist/wisp.js", "utf8");
@@ -22,6 +26,9 @@ for (const f of readdirSync("dist").filter((f) => f.endsWith(".js"))) { // dist/
   const code = readFileSync(join("dist", f), "utf8");
   out({ bench: "size", artifact: `dist/${f}`, minified_bytes: code.length, gzipped_bytes: gzipSync(code).length });
 }
+
+// ---- the codec alone (its own process, for --expose-gc) ----------------------------------------------------
+for (const line of execFileSync(process.execPath, ["--expose-gc", "bench/codec.mjs"], { encoding: "utf8" }).trim().split("\n")) out(JSON.parse(line));
 
 /** A subscriber (MQTT.js) that records arrival times of payloads "<seq> <sentAtMs>". */
 async function subscriber(url, topic, qos) {
@@ -108,3 +115,10 @@ else {
 
 // ---- the real interpreter ------------------------------------------------------------------------------
 await espruinoCases(out);
+
+if (process.argv.includes("--readme")) {
+  let mosquitto = "?";
+  try { mosquitto = execFileSync(MOSQUITTO, ["-h"], { encoding: "utf8" }).match(/version (\S+)/)[1]; } catch (e) { mosquitto = (String(e.stdout || "").match(/version (\S+)/) || [])[1] || "?"; }
+  writeReadme(results, { mosquitto });
+  console.log("README.md: results table rewritten");
+}

@@ -55,6 +55,25 @@ for (const b of BROKERS) {
       assert.ok(w.events.some((e) => e[0] === "puback"));
     });
 
+    test("QoS 2 both ways: exactly once, and the in-flight slot is freed by PUBCOMP", async () => {
+      const w = wispClient(broker.url);
+      track(w.client);
+      const got = [];
+      w.client.subscribe("it2/in", { qos: 2 }, (m) => got.push([m.topic(), m.text(), m.qos]));
+      w.client.connect();
+      await waitFor(() => w.events.some((e) => e[0] === "subscribed"), "SUBACK");
+      const p = track(await peer(broker.url));
+      const fromWisp = [];
+      p.on("message", (topic, payload, packet) => fromWisp.push([topic, String(payload), packet.qos]));
+      await p.subscribeAsync("it2/out", { qos: 2 });
+      await p.publishAsync("it2/in", "two", { qos: 2 });
+      assert.ok(w.client.publish("it2/out", "deux", { qos: 2 }) > 0);
+      await waitFor(() => got.length === 1 && fromWisp.length === 1 && w.client.pending === 0, "both messages, and PUBCOMP");
+      await sleep(200);
+      assert.deepEqual(got, [["it2/in", "two", 2]]);
+      assert.deepEqual(fromWisp, [["it2/out", "deux", 2]]);
+    });
+
     test("retained messages arrive flagged retain on subscribe", async () => {
       const p = track(await peer(broker.url));
       await p.publishAsync("it/retained", "kept", { qos: 1, retain: true });

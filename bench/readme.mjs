@@ -1,0 +1,45 @@
+// Turns the result lines of `npm run bench` into the README's results table (between the bench:begin
+// and bench:end markers), with the date, machine and interpreter they were measured on.
+import { readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+
+const n = (x) => (typeof x === "number" ? x.toLocaleString("en-US") : x === undefined || x === null ? "–" : String(x));
+const met = (r) => (r.met === true ? "met" : r.met === false ? "**not met**" : "–");
+
+/** Markdown for the result lines `results` (objects as printed by bench/run.mjs). */
+export function resultsMarkdown(results, { mosquitto = "?" } = {}) {
+  const cpu = os.cpus()[0];
+  const espruino = results.find((r) => r.interpreter);
+  const lines = [
+    `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- --readme\` on ${cpu ? cpu.model : "?"} × ${os.cpus().length}, ` +
+      `${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}, Mosquitto ${mosquitto}` +
+      (espruino ? `, ${espruino.interpreter}; references: EspruinoDocs \`MQTT.js\` and \`tinyMQTT.js\`, minified.` : "; no Espruino interpreter (ESPRUINO_BIN unset)."),
+    "",
+    "| case | Wisp | MQTT.js (Espruino) | tinyMQTT | target | |",
+    "|---|---|---|---|---|---|",
+  ];
+  const row = (...cells) => lines.push(`| ${cells.join(" | ")} |`);
+  for (const r of results) {
+    if (r.bench === "size") row(`size of \`${r.artifact}\``, `${n(r.minified_bytes)} B (${n(r.gzipped_bytes)} B gzipped)`, "", "", "", "");
+    else if (r.bench === "codec") row("codec: 40 B QoS 1 PUBLISH encode + decode, Node", `${n(r.wisp_ops_s)}/s, ${r.gc_events} GCs`, `mqtt-packet ${n(r.mqtt_packet_ops_s)}/s`, "", "", "");
+    else if (r.bench === "e2e-throughput") row(`Node, through Mosquitto: QoS ${r.qos}, ${n(r.messages)} msgs`, `${n(r.wisp_in_host_sim.msg_s)} msg/s (host simulator)`, `npm mqtt ${n(r.mqtt_js.msg_s)} msg/s`, "", "", "");
+    else if (r.bench === "e2e-latency") row(`Node: publish→receive latency QoS ${r.qos}, 1 msg / ${r.every_ms} ms, p50 / p99`, `${r.wisp_in_host_sim.p50_ms} / ${r.wisp_in_host_sim.p99_ms} ms`, `npm mqtt ${r.mqtt_js.p50_ms} / ${r.mqtt_js.p99_ms} ms`, "", "", "");
+    else if (r.bench === "espruino-jsvars") row(`Espruino: JsVars after require + create + connect + subscribe, code in ${r.module_in}`, n(r.wisp), n(r.mqtt_js), n(r.tinymqtt), r.target, met(r));
+    else if (r.bench === "espruino-growth") row(`Espruino: JsVar growth after 10,000 publishes / 1,000 receives (idle control), ${r.client}`, r.client === "wisp" ? `${r.after_10000_publishes} / ${r.after_1000_receives} (${r.idle_control})` : "", r.client === "mqtt_js" ? `${r.after_10000_publishes} / ${r.after_1000_receives} (${r.idle_control})` : "", r.client === "tinymqtt" ? `${r.after_10000_publishes} / ${r.after_1000_receives} (${r.idle_control})` : "", r.target, "");
+    else if (r.bench === "espruino-publish-qos0") row(`Espruino: QoS 0 publish msg/s, ${r.what}, code in ${r.module_in}`, n(r.wisp), n(r.mqtt_js), n(r.tinymqtt), r.target, met(r));
+    else if (r.bench === "espruino-receive-qos0") row(`Espruino: receive msg/s, ${r.what}, code in ${r.module_in}`, `${n(r.wisp)} (\`message\` event), ${n(r.wisp_subscription_handler)} (subscription handler)`, n(r.mqtt_js), `${n(r.tinymqtt)} (${n(r.received.tinymqtt)} of 1,000 received)`, r.target, met(r));
+    else if (r.skipped) row(`${r.bench}: skipped`, r.skipped, "", "", "", "");
+  }
+  return lines.join("\n");
+}
+
+/** Replaces the README's results table with the markdown for `results`. */
+export function writeReadme(results, options) {
+  const readme = readFileSync("README.md", "utf8");
+  const begin = "<!-- bench:begin -->";
+  const end = "<!-- bench:end -->";
+  const a = readme.indexOf(begin);
+  const b = readme.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${begin} … ${end} section`);
+  writeFileSync("README.md", `${readme.slice(0, a + begin.length)}\n${resultsMarkdown(results, options)}\n${readme.slice(b)}`);
+}
