@@ -60,6 +60,19 @@ test("dist/wisp.js loads on the Espruino interpreter with no error", { skip: ski
   assert.doesNotMatch(out, /Uncaught|Error/);
 });
 
+test("dist/wisp.js on the Espruino interpreter: require + create from Storage stays within its JsVar budget", { skip: skipWithoutEspruino }, async () => {
+  const budget = budgets.jsvars["dist/wisp.js require + create, from Storage"];
+  const out = await runOnEspruino(`
+    require("Storage").write("wisp", require("fs").readFileSync("node_modules/wisp.js"));
+    var m0 = process.memory().usage;
+    var c = require("wisp").create("127.0.0.1", { client_id: "budget" });
+    print("JSVARS " + (process.memory().usage - m0)); quit();
+  `, { modules: { wisp: "dist/wisp.js" } });
+  const used = Number((out.match(/JSVARS (\d+)/) || [])[1]);
+  console.log(`jsvars dist/wisp.js require + create from Storage: ${used} (budget ${budget})`);
+  assert.ok(used > 0 && used <= budget, `${used} JsVars > ${budget}`);
+});
+
 test("dist/wisp.js on the Espruino interpreter: connect, subscribe, QoS 0/1 round trip through Mosquitto", { skip: skipWithoutEspruino || (!haveMosquitto && "no mosquitto") }, async () => {
   const broker = await startMosquitto();
   try {
