@@ -4,6 +4,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 
 const n = (x) => (typeof x === "number" ? x.toLocaleString("en-US") : x === undefined || x === null ? "–" : String(x));
+/** A median with its spread over the runs, when there was more than one. */
+const ranged = (r, key) => { const x = r[`${key}_range`]; return x && x[0] !== x[1] ? `${n(r[key])} (${n(x[0])}–${n(x[1])})` : n(r[key]); };
 const met = (r) => (r.met === true ? "met" : r.met === false ? "**not met**" : "–");
 
 /** Markdown for the result lines `results` (objects as printed by bench/run.mjs). */
@@ -26,8 +28,8 @@ export function resultsMarkdown(results, { mosquitto = "?" } = {}) {
     else if (r.bench === "e2e-latency") row(`Node: publish→receive latency QoS ${r.qos}, 1 msg / ${r.every_ms} ms, p50 / p99`, `${r.wisp_in_host_sim.p50_ms} / ${r.wisp_in_host_sim.p99_ms} ms`, `npm mqtt ${r.mqtt_js.p50_ms} / ${r.mqtt_js.p99_ms} ms`, "", "", "");
     else if (r.bench === "espruino-jsvars") row(`Espruino: JsVars after require + create + connect + subscribe, code in ${r.module_in}`, n(r.wisp), n(r.mqtt_js), n(r.tinymqtt), r.target, met(r));
     else if (r.bench === "espruino-growth") row(`Espruino: JsVar growth after 10,000 publishes / 1,000 receives (idle control), ${r.client}`, r.client === "wisp" ? `${r.after_10000_publishes} / ${r.after_1000_receives} (${r.idle_control})` : "", r.client === "mqtt_js" ? `${r.after_10000_publishes} / ${r.after_1000_receives} (${r.idle_control})` : "", r.client === "tinymqtt" ? `${r.after_10000_publishes} / ${r.after_1000_receives} (${r.idle_control})` : "", r.target, met(r));
-    else if (r.bench === "espruino-publish-qos0") row(`Espruino: QoS 0 publish msg/s, ${r.what}, code in ${r.module_in}`, n(r.wisp), n(r.mqtt_js), n(r.tinymqtt), r.target, met(r));
-    else if (r.bench === "espruino-receive-qos0") row(`Espruino: receive msg/s, ${r.what}, code in ${r.module_in}`, `${n(r.wisp)} (\`message\` event), ${n(r.wisp_subscription_handler)} (subscription handler)`, n(r.mqtt_js), `${n(r.tinymqtt)} (${n(r.received.tinymqtt)} of 1,000 received)`, r.target, met(r));
+    else if (r.bench === "espruino-publish-qos0") row(`Espruino: QoS 0 publish msg/s, ${r.what}, code in ${r.module_in}${r.median_of ? `; median of ${r.median_of} runs (range)` : ""}`, ranged(r, "wisp"), ranged(r, "mqtt_js"), ranged(r, "tinymqtt"), r.target, met(r));
+    else if (r.bench === "espruino-receive-qos0") row(`Espruino: receive msg/s, ${r.what}, code in ${r.module_in}${r.median_of ? `; median of ${r.median_of} runs (range)` : ""}`, `${ranged(r, "wisp")} with a \`message\` listener; ${ranged(r, "wisp_subscription_handler")} with a subscription handler`, ranged(r, "mqtt_js"), `${ranged(r, "tinymqtt")}, ${n(r.received.tinymqtt)} of 1,000 received`, r.target, met(r));
     else if (r.skipped) row(`${r.bench}: skipped`, r.skipped, "", "", "", "");
   }
   return lines.join("\n");

@@ -33,17 +33,24 @@ for (const b of BROKERS) {
     });
     const track = (c) => (open.push(c), c);
 
-    test("publish and subscribe at QoS 0 and 1, both ways", async () => {
+    /** A Wisp client subscribed to `inFilter` and an MQTT.js peer subscribed to `outFilter`, both at
+     *  `qos`; `got` and `fromWisp` collect [topic, text, qos] of what each receives. */
+    async function pair(inFilter, outFilter, qos) {
       const w = wispClient(broker.url);
       track(w.client);
       const got = [];
-      w.client.subscribe("it/in/#", { qos: 1 }, (m) => got.push([m.topic(), m.text(), m.qos]));
+      w.client.subscribe(inFilter, { qos }, (m) => got.push([m.topic(), m.text(), m.qos]));
       w.client.connect();
       await waitFor(() => w.events.some((e) => e[0] === "subscribed"), "SUBACK");
       const p = track(await peer(broker.url));
       const fromWisp = [];
       p.on("message", (topic, payload, packet) => fromWisp.push([topic, String(payload), packet.qos]));
-      await p.subscribeAsync("it/out/#", { qos: 1 });
+      await p.subscribeAsync(outFilter, { qos });
+      return { w, p, got, fromWisp };
+    }
+
+    test("publish and subscribe at QoS 0 and 1, both ways", async () => {
+      const { w, p, got, fromWisp } = await pair("it/in/#", "it/out/#", 1);
       await p.publishAsync("it/in/a", "zero", { qos: 0 });
       await p.publishAsync("it/in/b", "one", { qos: 1 });
       await waitFor(() => got.length === 2, "messages at Wisp");
@@ -56,16 +63,7 @@ for (const b of BROKERS) {
     });
 
     test("QoS 2 both ways: exactly once, and the in-flight slot is freed by PUBCOMP", async () => {
-      const w = wispClient(broker.url);
-      track(w.client);
-      const got = [];
-      w.client.subscribe("it2/in", { qos: 2 }, (m) => got.push([m.topic(), m.text(), m.qos]));
-      w.client.connect();
-      await waitFor(() => w.events.some((e) => e[0] === "subscribed"), "SUBACK");
-      const p = track(await peer(broker.url));
-      const fromWisp = [];
-      p.on("message", (topic, payload, packet) => fromWisp.push([topic, String(payload), packet.qos]));
-      await p.subscribeAsync("it2/out", { qos: 2 });
+      const { w, p, got, fromWisp } = await pair("it2/in", "it2/out", 2);
       await p.publishAsync("it2/in", "two", { qos: 2 });
       assert.ok(w.client.publish("it2/out", "deux", { qos: 2 }) > 0);
       await waitFor(() => got.length === 1 && fromWisp.length === 1 && w.client.pending === 0, "both messages, and PUBCOMP");
