@@ -160,9 +160,12 @@ for (const b of BROKERS) {
       await sleep(500);
       assert.deepEqual(board.angles().map(Math.round), frozen.map(Math.round), "servos still moving after the failsafe");
       assert.ok(frozen.every((a, i) => i % 3 !== 1 || Math.abs(a) < 1), "not standing: thighs not neutral");
+      // The board stays off the network until the watcher listens again: its events are one-shot.
+      board.sim.wifi = false;
       broker = await b.start(port);
       watcher = await watch(broker.url);
-      await waitFor(() => watcher.of(topic("event")).some((m) => m.text.includes('"event":"resume","gait":"walk"')), "resume event", 15000);
+      board.sim.wifi = true;
+      await waitFor(() => watcher.of(topic("event")).some((m) => m.text.includes('"event":"resume","gait":"walk"')), "resume event", 20000);
       assert.ok(watcher.of(topic("event")).some((m) => m.text.includes('"event":"failsafe"')), "failsafe event not delivered");
       await waitFor(() => watcher.of(topic("telemetry")).length && JSON.parse(watcher.of(topic("telemetry")).at(-1).text).gait.trim() === "walk", "walking again");
     });
