@@ -28,8 +28,10 @@ const firmwareFields = (board) => Object.fromEntries(FIRMWARE_FIELDS.map((k) => 
 
 /** Resolves `import board from "board-config"` to boards/<name>.json, and `import apps from "board-apps"`
  *  to the apps that board lists (firmware/apps/<app>.ts exporting <app>App), fixed at build time. */
+const boardData = (name) => JSON.parse(readFileSync(`boards/${name}.json`, "utf8"));
+
 const boardConfig = (name) => {
-  const board = JSON.parse(readFileSync(`boards/${name}.json`, "utf8"));
+  const board = boardData(name);
   const apps = board.apps.map((a) => `import { ${a}App } from ${JSON.stringify(resolve(`firmware/apps/${a}.ts`))};`);
   return {
     name: "board-config",
@@ -40,6 +42,13 @@ const boardConfig = (name) => {
       : null,
   };
 };
+
+/** Drops the `"ram";` that hot functions start with, for boards whose heap cannot spare a RAM copy of
+ *  them (boards/<name>.json "hotFunctionsInRam": false): there they run from flash, slower. */
+const codeInFlashOnly = () => ({
+  name: "code-in-flash-only",
+  transform: (code, id) => (/\.ts$/.test(id) ? { code: code.replace(/^\s*"ram";\n/gm, ""), map: null } : null),
+});
 
 const boards = readdirSync("boards")
   .filter((f) => f.endsWith(".json"))
@@ -54,7 +63,7 @@ export default [
   ...boards.map((name) => ({
     input: "firmware/main.ts",
     output: { file: `dist/firmware-${name}.js`, format: "iife", strict: false, generatedCode: { preset: "es5", symbols: false } },
-    plugins: [boardConfig(name), ts(), minify()],
+    plugins: [boardConfig(name), ...(boardData(name).hotFunctionsInRam === false ? [codeInFlashOnly()] : []), ts(), minify()],
   })),
   {
     input: "firmware/codec/index.ts",

@@ -10,6 +10,14 @@ import { runOnEspruino, ESPRUINO_BIN } from "../test/helpers/espruino.mjs";
 
 const PAYLOAD_40 = "0123456789012345678901234567890123456789";
 
+/** Espruino code that copies a file into Storage 256 bytes at a time (a 1,700-JsVar heap cannot hold a
+ *  whole bundle as one string). */
+const STORE_FILE = `function storeFile(name, path) {
+  var total = require("fs").statSync(path).size, f = E.openFile(path, "r"), off = 0, d;
+  while ((d = f.read(256)) !== undefined && d.length) { require("Storage").write(name, d, off, total); off += d.length; }
+  f.close();
+}`;
+
 /** The clients to compare: Wisp always, the EspruinoDocs modules when ESPRUINO_MODULES_DIR has them. */
 function clients(port) {
   const list = [{ key: "wisp", module: "wisp", file: "dist/wisp.js", create: `mod.create("127.0.0.1", { port: ${port}, client_id: "e-wisp" })`, socket: "c" }];
@@ -26,7 +34,7 @@ function clients(port) {
 function script(c, { fromStorage, withHandler }) {
   // Everything the harness needs exists before the first measurement, so that only the client can grow.
   return `
-    ${fromStorage ? `require("Storage").write(${JSON.stringify(c.module)}, require("fs").readFileSync("node_modules/${c.module}.js"));` : ""}
+    ${fromStorage ? `${STORE_FILE} storeFile(${JSON.stringify(c.module)}, "node_modules/${c.module}.js");` : ""}
     var sent = 0, got = 0, t0 = 0, tLast = 0, start = 0, round = 0, mem = [0, 0, 0, 0, 0, 0], rate = [0, 0, 0, 0], subscribed = false, socket = null;
     function report(o) { print("JSON " + JSON.stringify(o)); }
     function usage() { return process.memory().usage; }
@@ -109,6 +117,21 @@ function summarize(runs) {
   return r;
 }
 
+/** dist/firmware-linux.js (the Linux board: an ESP8266's limits, hot code left in flash) stored and run as
+ *  `npm run flash` installs it, with the sensor app: JsVars in use and free once it is connected. */
+async function firmwareBoot(broker) {
+  const text = await runOnEspruino(`
+    ${STORE_FILE}
+    require("Storage").write("wisp.json", ${JSON.stringify(JSON.stringify({ brokers: [`127.0.0.1:${broker.port}`], app: "sensor", device: "bench-fw", period_s: 1 }))});
+    storeFile("fw", "node_modules/fw.js");
+    var m0 = process.memory().usage;
+    eval(require("Storage").read("fw"));
+    setTimeout(function () { var m = process.memory(); print("JSON " + JSON.stringify({ jsvars_used: m.usage, firmware_jsvars: m.usage - m0, free: m.free, heap_total: m.total, blocksize: m.blocksize, connected: mqtt.connected })); quit(); }, 3000);
+  `, { modules: { fw: "dist/firmware-linux.js" }, timeoutMs: 30000 }).catch((e) => e.message);
+  const m = text.match(/JSON (\{.*\})/);
+  return { bench: "espruino-firmware", what: "dist/firmware-linux.js booted from Storage with the sensor app (ESP8266 limits)", ...(m ? JSON.parse(m[1]) : { failed: text.slice(-300) }) };
+}
+
 /** Runs every case; `out(line)` gets each result line. */
 export async function espruinoCases(out) {
   if (!ESPRUINO_BIN) return out({ bench: "espruino", skipped: "ESPRUINO_BIN is not set (an Espruino Linux build, BOARD=LINUX)" });
@@ -133,7 +156,8 @@ export async function espruinoCases(out) {
     delete flash.wisp_handler;
     const pick = (runs, field) => Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, r[field]]));
     const spread = (runs, field) => Object.fromEntries(Object.entries(runs).map(([k, r]) => [`${k}_range`, r[`${field}_range`]]));
-    const interpreter = `Espruino ${version ? version[1] : "?"} Linux, heap ${ram.wisp.heap_total} × ${ram.wisp.blocksize} B`;
+    const any = Object.values(ram).find((r) => r.heap_total) || {};
+    const interpreter = `Espruino ${version ? version[1] : "?"} Linux, heap ${any.heap_total} × ${any.blocksize} B`;
 
     for (const [from, runs] of [["RAM (require of uploaded text)", ram], ["Storage (as flashed)", flash]]) {
       const v = pick(runs, "jsvars");
@@ -149,6 +173,7 @@ export async function espruinoCases(out) {
       const rcv = pick(runs, "receive_msg_s");
       out({ bench: "espruino-receive-qos0", what: "1,000 × 41 B from MQTT.js through Mosquitto, 2nd round", module_in: from, unit: "msg/s", median_of: REPEATS, ...rcv, ...spread(runs, "receive_msg_s"), wisp_subscription_handler: h.receive_msg_s, wisp_subscription_handler_range: h.receive_msg_s_range, received: { ...pick(runs, "received"), wisp_subscription_handler: h.received }, target: "≥ 3 × MQTT.js", met: rcv.mqtt_js ? Math.max(rcv.wisp, h.receive_msg_s) >= 3 * rcv.mqtt_js : null });
     }
+    out(await firmwareBoot(broker));
     for (const [key, r] of Object.entries({ ...flash, wisp_handler: handlerFlash })) if (r.incomplete) out({ bench: "espruino", client: key, incomplete: r.incomplete });
   } finally {
     await broker.stop();

@@ -191,7 +191,9 @@ export function encodeUnsubscribe(buf: Uint8Array, off: number, packetId: number
   return encodeFilterList(buf, off, PacketType.UNSUBSCRIBE, packetId, filters, null);
 }
 
-function encodeFilterList(buf: Uint8Array, off: number, type: number, packetId: number, filters: string[], qos: number[] | null): number {
+/** Encodes SUBSCRIBE (type 8, with `qos`) or UNSUBSCRIBE (type 10, qos null) for a list of filters
+ *  (MQTT 3.8, 3.10); header flags 0010. */
+export function encodeFilterList(buf: Uint8Array, off: number, type: number, packetId: number, filters: string[], qos: number[] | null): number {
   if (!isPacketId(packetId)) return Err.BAD_PACKET_ID;
   if (!filters || !filters.length) return Err.BAD_FILTER; // MQTT-3.8.3-3, MQTT-3.10.3-2
   let rem = 2;
@@ -214,12 +216,17 @@ function encodeFilterList(buf: Uint8Array, off: number, type: number, packetId: 
 
 /** Encodes PINGREQ (MQTT 3.12). */
 export function encodePingreq(buf: Uint8Array, off: number): number {
-  return beginPacket(buf, off, PacketType.PINGREQ << 4, 0);
+  return encodeHeaderOnly(buf, off, PacketType.PINGREQ);
 }
 
 /** Encodes DISCONNECT (MQTT 3.14). */
 export function encodeDisconnect(buf: Uint8Array, off: number): number {
-  return beginPacket(buf, off, PacketType.DISCONNECT << 4, 0);
+  return encodeHeaderOnly(buf, off, PacketType.DISCONNECT);
+}
+
+/** Encodes a packet that is its fixed header alone: PINGREQ (12) or DISCONNECT (14) (MQTT 3.12, 3.14). */
+export function encodeHeaderOnly(buf: Uint8Array, off: number, type: number): number {
+  return beginPacket(buf, off, type << 4, 0);
 }
 
 /** One decoded packet, reused for every packet: fields are numbers and offsets into the buffer

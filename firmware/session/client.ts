@@ -4,8 +4,8 @@
 // or byte-string payloads allocate nothing beyond what the platform's socket write needs.
 import { Err } from "../errors";
 import {
-  PacketType, PacketView, Bytes, decodePacket, encodeConnect, encodePublish, encodeAck, encodeSubscribe,
-  encodeUnsubscribe, encodePingreq, encodeDisconnect, filterLength,
+  PacketType, PacketView, Bytes, decodePacket, encodeConnect, encodePublish, encodeAck, encodeFilterList,
+  encodeHeaderOnly, filterLength,
 } from "../codec/codec";
 import { Framer } from "../codec/framer";
 import { toText, toBinaryString, utf8Length, writeUtf8 } from "../codec/bytes";
@@ -99,11 +99,6 @@ export function errorText(code: number): string {
   return ("|buffer too small|bad remaining length|bad header flags|bad QoS|bad packet id|bad topic|bad topic filter" +
     "|bad UTF-8 string|malformed packet|unexpected packet|packet too large|bad return code|bad argument|busy" +
     "|not connected|connection refused|timeout|connection lost|protocol violation").split("|")[-code] || "error " + code;
-}
-
-/** Words for a CONNACK return code (MQTT 3.2.2.3), likewise. */
-function refusalText(rc: number): string {
-  return "|unacceptable protocol version|identifier rejected|server unavailable|bad user name or password|not authorized".split("|")[rc];
 }
 
 /** True when a topic in buf[start, end) matches the filter's UTF-8 bytes (MQTT 4.7; MQTT-4.7.2-1: a
@@ -253,7 +248,7 @@ export class Client implements NetHandler {
   /** Sends DISCONNECT, closes, stops reconnecting; queued QoS 1/2 messages stay for the next connect(). */
   disconnect(): void {
     if (this.state_ === State.IDLE) return;
-    if (this.state_ === State.CONNECTED) this.write_(encodeDisconnect(this.tx_, 0));
+    if (this.state_ === State.CONNECTED) this.send_(this.tx_, encodeHeaderOnly(this.tx_, 0, PacketType.DISCONNECT));
     this.drop_(Err.CONNECTION_LOST, State.IDLE);
   }
 
@@ -328,7 +323,7 @@ export class Client implements NetHandler {
       const sub = this.findSub_(list[i]);
       if (!sub) continue;
       this.subs_.splice(this.subs_.indexOf(sub), 1);
-      if (this.state_ === State.CONNECTED) this.write_(encodeUnsubscribe(this.tx_, 0, this.nextPacketId_(), [sub.filter]));
+      if (this.state_ === State.CONNECTED) this.send_(this.tx_, encodeFilterList(this.tx_, 0, PacketType.UNSUBSCRIBE, this.nextPacketId_(), [sub.filter], null));
     }
     return 0;
   }
@@ -396,7 +391,7 @@ export class Client implements NetHandler {
         if (now - this.pingSentAt_ > (this.opt_.ping_timeout || Math.min(keepAlive / 2, 10000))) this.lost_(Err.TIMEOUT);
       } else if (now - this.lastReceived_ > keepAlive * 1.5) this.lost_(Err.TIMEOUT);
       else if (now - this.lastSent_ >= keepAlive) {
-        this.write_(encodePingreq(this.tx_, 0));
+        this.send_(this.tx_, encodeHeaderOnly(this.tx_, 0, PacketType.PINGREQ));
         this.pingSentAt_ = now;
       }
     }
@@ -417,7 +412,7 @@ export class Client implements NetHandler {
     }
     this.setState_(State.CONNACK_WAIT);
     this.lastReceived_ = this.stateSince_;
-    this.write_(len);
+    this.send_(this.tx_, len);
   }
 
   /** NetHandler: bytes from the broker. */
@@ -482,10 +477,10 @@ export class Client implements NetHandler {
       if (s >= 0) {
         this.slotState_[s] = Slot.RELEASE_QUEUED;
         this.flush_();
-      } else this.write_(encodeAck(this.tx_, 0, PacketType.PUBREL, id));
+      } else this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBREL, id));
     } else if (type === PacketType.PUBREL) {
       for (let i = 0; i < this.n_; i++) if (this.qos2Ids_[i] === id) this.qos2Ids_[i] = 0;
-      this.write_(encodeAck(this.tx_, 0, PacketType.PUBCOMP, id));
+      this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBCOMP, id));
     } else if (type === PacketType.SUBACK) {
       const code = buf[v.payloadStart];
       for (let i = 0; i < this.subs_.length; i++) {
@@ -501,7 +496,8 @@ export class Client implements NetHandler {
 
   private onConnack_(rc: number, sessionPresent: boolean): void {
     if (rc) {
-      this.emit("error", "connection refused: " + refusalText(rc), Err.REFUSED);
+      // The words for the CONNACK return code (MQTT 3.2.2.3), a literal here like errorText's.
+      this.emit("error", "connection refused: " + "|unacceptable protocol version|identifier rejected|server unavailable|bad user name or password|not authorized".split("|")[rc], Err.REFUSED);
       this.drop_(Err.REFUSED, State.BACKOFF);
       return;
     }
@@ -530,7 +526,7 @@ export class Client implements NetHandler {
       if (h && topicMatches(subs[i].bytes, buf, v.topicStart, v.topicEnd)) h(v);
     }
     if (this.listeners_.message || this.listeners_.publish) this.emitMessage_(v);
-    if (v.qos) this.write_(encodeAck(this.tx_, 0, v.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, v.packetId));
+    if (v.qos) this.send_(this.tx_, encodeAck(this.tx_, 0, v.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, v.packetId));
   }
 
   /** True for a QoS 2 packet id not delivered yet, which it then remembers until PUBREL (MQTT 4.3.3). */
@@ -539,7 +535,7 @@ export class Client implements NetHandler {
     let free = -1;
     for (let i = 0; i < this.n_; i++) {
       if (ids[i] === id) { // delivered once already: acknowledge only
-        this.write_(encodeAck(this.tx_, 0, PacketType.PUBREC, id));
+        this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBREC, id));
         return false;
       }
       if (!ids[i] && free < 0) free = i;
@@ -570,14 +566,6 @@ export class Client implements NetHandler {
 
   // ---- sending ---------------------------------------------------------------------------------------
 
-  private writable_(len: number): boolean {
-    return this.state_ === State.CONNECTED && this.unsent_ + len <= this.tx_.length;
-  }
-
-  private write_(len: number): void {
-    this.send_(this.tx_, len);
-  }
-
   private send_(buf: Uint8Array, len: number): void {
     if (!this.conn_ || len < 0) return;
     this.platform_.send(this.conn_, buf, 0, len);
@@ -595,16 +583,16 @@ export class Client implements NetHandler {
       }
       if (oldest < 0) return;
       const publish = st[oldest] === Slot.QUEUED;
-      if (!this.writable_(publish ? this.slotLen_[oldest] : 4)) return;
+      if (this.state_ !== State.CONNECTED || this.unsent_ + (publish ? this.slotLen_[oldest] : 4) > this.tx_.length) return;
       st[oldest] = publish ? Slot.SENT : Slot.RELEASED;
       if (publish) this.send_(this.slots_[oldest], this.slotLen_[oldest]);
-      else this.write_(encodeAck(this.tx_, 0, PacketType.PUBREL, this.slotId_[oldest]));
+      else this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBREL, this.slotId_[oldest]));
     }
   }
 
   private sendSubscribe_(sub: Subscription): void {
     sub.pending = this.nextPacketId_();
-    this.write_(encodeSubscribe(this.tx_, 0, sub.pending, [sub.filter], [sub.qos]));
+    this.send_(this.tx_, encodeFilterList(this.tx_, 0, PacketType.SUBSCRIBE, sub.pending, [sub.filter], [sub.qos]));
   }
 
   // ---- slots and ids ---------------------------------------------------------------------------------
