@@ -24,7 +24,12 @@ const ts = () => typescript({ tsconfig: "./tsconfig.json", noEmitOnError: true, 
 
 /** The part of a board's data the firmware reads (the rest is for the tools and the simulator). */
 const FIRMWARE_FIELDS = ["name", "maxPacket", "maxChunk", "txBuffer", "inflight", "inflightBytes", "maxSubscriptions", "wifi", "pins", "defaults"];
-const firmwareFields = (board) => Object.fromEntries(FIRMWARE_FIELDS.map((k) => [k, board[k]]));
+const firmwareFields = (board) => {
+  const fields = Object.fromEntries(FIRMWARE_FIELDS.map((k) => [k, board[k]]));
+  // Servo pins only where the quadruped is built in: every embedded value costs the board JsVars.
+  if (!board.apps.includes("quadruped")) fields.pins = Object.fromEntries(Object.entries(board.pins).filter(([k]) => k !== "servos"));
+  return fields;
+};
 
 /** Resolves `import board from "board-config"` to boards/<name>.json, and `import apps from "board-apps"`
  *  to the apps that board lists (firmware/apps/<app>.ts exporting <app>App), fixed at build time. */

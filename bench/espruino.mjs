@@ -20,7 +20,10 @@ const STORE_FILE = `function storeFile(name, path) {
 
 /** The clients to compare: Wisp always, the EspruinoDocs modules when ESPRUINO_MODULES_DIR has them. */
 function clients(port) {
-  const list = [{ key: "wisp", module: "wisp", file: "dist/wisp.js", create: `mod.create("127.0.0.1", { port: ${port}, client_id: "e-wisp" })`, socket: "c" }];
+  // Wisp with an ESP8266's limits (boards/esp8266.json), the size a 1,700-JsVar heap calls for.
+  const b = JSON.parse(readFileSync("boards/esp8266.json", "utf8"));
+  const limits = { maxPacket: b.maxPacket, maxChunk: b.maxChunk, txBuffer: b.txBuffer, inflight: b.inflight, inflightBytes: b.inflightBytes, maxSubscriptions: b.maxSubscriptions };
+  const list = [{ key: "wisp", module: "wisp", file: "dist/wisp.js", create: `mod.create("127.0.0.1", { port: ${port}, client_id: "e-wisp", limits: ${JSON.stringify(limits)} })`, socket: "c" }];
   const dir = process.env.ESPRUINO_MODULES_DIR || "";
   if (dir && existsSync(join(dir, "MQTT.js"))) list.push({ key: "mqtt_js", module: "MQTT", file: join(dir, "MQTT.js"), create: `mod.create("127.0.0.1", { port: ${port}, client_id: "e-mqttjs" })`, socket: "c.client" });
   if (dir && existsSync(join(dir, "tinyMQTT.js"))) list.push({ key: "tinymqtt", module: "tinyMQTT", file: join(dir, "tinyMQTT.js"), create: `mod.create("127.0.0.1", { port: ${port} })`, socket: "c.cl" });

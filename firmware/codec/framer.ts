@@ -44,7 +44,7 @@ export class Framer {
     const len = chunk.length;
     if (this.writePos_ + len > this.buf.length) this.compact_();
     if (this.writePos_ + len > this.buf.length) {
-      // Only a chunk longer than maxChunk gets here (never on Espruino's ≤536-byte chunks).
+      // Only a chunk longer than maxChunk gets here.
       for (let i = 0; i < len; i += this.maxChunk_) {
         const end = Math.min(len, i + this.maxChunk_);
         this.push(typeof chunk === "string" ? chunk.substring(i, end) : chunk.subarray(i, end));

@@ -15,7 +15,8 @@ import type { Platform, NetHandler } from "../platform";
 export interface Limits {
   /** Largest incoming packet kept (bigger ones are skipped with an error). */
   maxPacket: number;
-  /** Largest chunk the socket delivers at once (536 on Espruino). */
+  /** Largest chunk appended to the receive buffer whole; Espruino delivers up to 536 bytes at once, and a
+   *  longer chunk is appended in pieces of this size (each a transient string): less buffer, more calls. */
   maxChunk: number;
   /** Size of the transmit buffer: the largest QoS 0 packet, and the pacing window before waiting for drain. */
   txBuffer: number;
