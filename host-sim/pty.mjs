@@ -1,7 +1,7 @@
 // A pseudo-terminal for driving serial upload tools without hardware: util-linux `script` allocates it (raw, no echo)
 // and relays its master side to our pipes, while a child holds the device open. Whatever a tool writes
 // to `path` (as it would to /dev/ttyUSB0) arrives on `output`; what we write to `input` it reads back.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
 /** Opens a pty; resolves with {path, input (writable), output (readable), close()}. */
 export function openPty() {
@@ -17,7 +17,11 @@ export function openPty() {
         path: m[1],
         input: child.stdin,
         output: child.stdout,
-        close() { child.kill("SIGTERM"); }, // script then ends the process inside
+        close() {
+          // The process holding the device is in a session of its own: end it by its terminal.
+          spawnSync("pkill", ["-KILL", "-t", m[1].replace(/^\/dev\//, "")]);
+          child.kill("SIGKILL");
+        },
       });
     };
     child.stdout.on("data", onData);

@@ -1,7 +1,9 @@
 // The upload path without hardware: `npm run flash`'s code drives the espruino package's CLI against a
 // simulated board's console on a serial port (a pseudo-terminal) and on TCP (as Espruino's network
-// console), and against the real Espruino interpreter on a pty and on its telnet console when
-// ESPRUINO_BIN is set.
+// console), and against the real Espruino interpreter's telnet console when ESPRUINO_BIN is set. Not
+// against the real interpreter on a pty: the Linux build reads its console in a second thread that
+// races the interpreter over the input buffer, and a sustained upload trips "ASSERT(len <= 64) FAILED
+// AT src/jsdevices.c:601" in about one run of four (its telnet console is read in the main loop).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -10,7 +12,6 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSimRepl } from "../host-sim/repl.mjs";
-import { openPty } from "../host-sim/pty.mjs";
 import { flash, espruinoCli, FlashError } from "../host-sim/flash.mjs";
 import { startAedes, startMosquitto, haveMosquitto, freePort } from "./helpers/brokers.mjs";
 import { waitFor } from "./helpers/util.mjs";
@@ -111,30 +112,6 @@ test("flashing the real Espruino interpreter's telnet console: dist/firmware-lin
     assert.match(await probeConnected("tcp://127.0.0.1:2323"), /STATE true/);
   } finally {
     child.kill("SIGKILL");
-    await broker.stop();
-  }
-});
-
-test("flashing the real Espruino interpreter over a serial port (a pty): dist/firmware-linux.js boots and connects", { skip: skipWithoutEspruino || (!haveMosquitto && "no mosquitto") }, async () => {
-  const broker = await startMosquitto();
-  const dir = mkdtempSync(join(tmpdir(), "wisp-espruino-pty-"));
-  const tty = await openPty();
-  // The interpreter runs on a terminal of its own (on a pipe its console output would sit in stdio's
-  // buffer); the two pseudo-terminals are joined as a USB serial cable would join board and computer.
-  const child = spawn("script", ["-qfec", JSON.stringify(ESPRUINO_BIN), "/dev/null"], { cwd: dir, stdio: ["pipe", "pipe", "ignore"] });
-  tty.output.pipe(child.stdin);
-  child.stdout.pipe(tty.input);
-  let console = "";
-  child.stdout.on("data", (d) => (console += d));
-  try {
-    await waitFor(() => console.includes(">"), "the interpreter's prompt");
-    const firmware = readFileSync("dist/firmware-linux.js", "latin1");
-    const out = await flash({ board: "linux", port: tty.path, config: realConfig(broker, "espruino-serial"), firmware, cli, force: true });
-    assert.match(out, new RegExp(`WISP_FLASHED ${firmware.length} `));
-    assert.match(await probeConnected(tty.path), /STATE true/);
-  } finally {
-    child.kill("SIGTERM"); // script ends the interpreter it runs
-    tty.close();
     await broker.stop();
   }
 });
