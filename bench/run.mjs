@@ -1,5 +1,6 @@
 // npm run bench (on demand, not in CI): one JSON line per case, Wisp and its reference measured in the
-// same run; `npm run bench -- --readme` also rewrites README's results table. Cases: artifact sizes; the
+// same run; `npm run bench -- --readme` also rewrites README's results table (README_SECTION=name: the
+// table between the markers of that name). Cases: artifact sizes; the
 // codec alone (bench/codec.mjs); end-to-end QoS 0/1 msg/s and publish→receive latency through
 // Mosquitto for Wisp in the host simulator vs the npm `mqtt` client; and, when ESPRUINO_BIN names an
 // Espruino Linux build, JsVars, JsVar growth and msg/s on the real interpreter (with Espruino's own MQTT
@@ -119,6 +120,6 @@ await espruinoCases(out);
 if (process.argv.includes("--readme")) {
   let mosquitto = "?";
   try { mosquitto = execFileSync(MOSQUITTO, ["-h"], { encoding: "utf8" }).match(/version (\S+)/)[1]; } catch (e) { mosquitto = (String(e.stdout || "").match(/version (\S+)/) || [])[1] || "?"; }
-  writeReadme(results, { mosquitto });
+  writeReadme(results, { mosquitto }, process.env.README_SECTION || "");
   console.log("README.md: results table rewritten");
 }
