@@ -31,12 +31,12 @@ const firmwareFields = (board) => {
   return fields;
 };
 
-/** Resolves `import board from "board-config"` to boards/<name>.json, and `import apps from "board-apps"`
- *  to the apps that board lists (firmware/apps/<app>.ts exporting <app>App), fixed at build time. */
+/** A board's data, boards/<name>.json. */
 const boardData = (name) => JSON.parse(readFileSync(`boards/${name}.json`, "utf8"));
 
-const boardConfig = (name) => {
-  const board = boardData(name);
+/** Resolves `import board from "board-config"` to the board's data, and `import apps from "board-apps"`
+ *  to the apps that board lists (firmware/apps/<app>.ts exporting <app>App), fixed at build time. */
+const boardConfig = (board) => {
   const apps = board.apps.map((a) => `import { ${a}App } from ${JSON.stringify(resolve(`firmware/apps/${a}.ts`))};`);
   return {
     name: "board-config",
@@ -65,11 +65,14 @@ export default [
     output: { file: "dist/wisp.js", format: "cjs", esModule: false, strict: false, generatedCode: { preset: "es5", symbols: false } },
     plugins: [ts(), minify()],
   },
-  ...boards.map((name) => ({
-    input: "firmware/main.ts",
-    output: { file: `dist/firmware-${name}.js`, format: "iife", strict: false, generatedCode: { preset: "es5", symbols: false } },
-    plugins: [boardConfig(name), ...(boardData(name).hotFunctionsInRam === false ? [codeInFlashOnly()] : []), ts(), minify()],
-  })),
+  ...boards.map((name) => {
+    const board = boardData(name);
+    return {
+      input: "firmware/main.ts",
+      output: { file: `dist/firmware-${name}.js`, format: "iife", strict: false, generatedCode: { preset: "es5", symbols: false } },
+      plugins: [boardConfig(board), ...(board.hotFunctionsInRam === false ? [codeInFlashOnly()] : []), ts(), minify()],
+    };
+  }),
   {
     input: "firmware/codec/index.ts",
     output: { file: "dist/test/codec.mjs", format: "es" },

@@ -120,6 +120,26 @@ function summarize(runs) {
   return r;
 }
 
+/** Where the interpreter spends its time: calls per second of each codec step on a 40-byte PUBLISH, with
+ *  the codec minified as the firmware is (dist/test/codec.espruino.js). */
+async function codecProfile() {
+  const text = await runOnEspruino(`
+    var k = require("codec"), buf = new Uint8Array(256), v = new k.PacketView(), N = 2000, i, n = 0, r = {};
+    var payload = "${PAYLOAD_40}";
+    function time(name, fn) { var t0 = getTime(); fn(); r[name] = Math.round(N / (getTime() - t0)); }
+    time("empty_loop", function () { for (i = 0; i < N; i++) {} });
+    time("topicLength", function () { for (i = 0; i < N; i++) k.topicLength("ebench/out"); });
+    time("encodePublish", function () { for (i = 0; i < N; i++) n = k.encodePublish(buf, 0, "ebench/out", payload, 0, false, false, 0); });
+    time("socket_string", function () { for (i = 0; i < N; i++) E.toString(buf.subarray(0, n)); });
+    time("decodePacket", function () { for (i = 0; i < N; i++) k.decodePacket(buf, 0, n, v); });
+    var f = new k.Framer(256, 536, { onPacket: function () {}, onFrameError: function () {} }), s = E.toString(buf.subarray(0, n));
+    time("framer_push", function () { for (i = 0; i < N; i++) f.push(s); });
+    print("JSON " + JSON.stringify(r)); quit();
+  `, { modules: { codec: "dist/test/codec.espruino.js" }, timeoutMs: 120000 }).catch((e) => e.message);
+  const m = text.match(/JSON (\{.*\})/);
+  return { bench: "espruino-codec-profile", unit: "calls_per_s", ...(m ? JSON.parse(m[1]) : { failed: text.slice(-300) }) };
+}
+
 /** dist/firmware-linux.js (the Linux board: an ESP8266's limits, hot code left in flash) stored and run as
  *  `npm run flash` installs it, with the sensor app: JsVars in use and free once it is connected. */
 async function firmwareBoot(broker) {
@@ -177,6 +197,7 @@ export async function espruinoCases(out) {
       out({ bench: "espruino-receive-qos0", what: "1,000 × 41 B from MQTT.js through Mosquitto, 2nd round", module_in: from, unit: "msg/s", median_of: REPEATS, ...rcv, ...spread(runs, "receive_msg_s"), wisp_subscription_handler: h.receive_msg_s, wisp_subscription_handler_range: h.receive_msg_s_range, received: { ...pick(runs, "received"), wisp_subscription_handler: h.received }, target: "≥ 3 × MQTT.js", met: rcv.mqtt_js ? Math.max(rcv.wisp, h.receive_msg_s) >= 3 * rcv.mqtt_js : null });
     }
     out(await firmwareBoot(broker));
+    out(await codecProfile());
     for (const [key, r] of Object.entries({ ...flash, wisp_handler: handlerFlash })) if (r.incomplete) out({ bench: "espruino", client: key, incomplete: r.incomplete });
   } finally {
     await broker.stop();

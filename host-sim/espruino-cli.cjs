@@ -4,8 +4,8 @@
 const { existsSync } = require("node:fs");
 const tools = require("espruino/index.js");
 
-const argv = process.argv;
-const portArg = argv.indexOf("-p") >= 0 ? argv[argv.indexOf("-p") + 1] : argv[argv.indexOf("--port") + 1];
+const portAt = Math.max(process.argv.indexOf("-p"), process.argv.indexOf("--port"));
+const portArg = portAt >= 0 ? process.argv[portAt + 1] : "";
 const init = tools.init;
 tools.init = function (main) {
   init(function () {

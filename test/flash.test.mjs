@@ -4,7 +4,7 @@
 // against the real interpreter on a pty: the Linux build reads its console in a second thread that
 // races the interpreter over the input buffer, and a sustained upload trips "ASSERT(len <= 64) FAILED
 // AT src/jsdevices.c:601" in about one run of four (its telnet console is read in the main loop).
-import { describe, test, before, after } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { spawn } from "node:child_process";
@@ -19,47 +19,30 @@ import { ESPRUINO_BIN, skipWithoutEspruino } from "./helpers/espruino.mjs";
 
 const cli = espruinoCli();
 
-describe("flashing a simulated ESP32 over its network console", () => {
-  let broker;
-  let repl;
-  before(async () => {
-    broker = await startAedes();
-    repl = await startSimRepl({ board: "esp32" });
+// The same upload to a simulated ESP32 over its two consoles: network (telnet) and USB serial.
+for (const { over, pty, port } of [
+  { over: "its network console", pty: false, port: (repl) => `tcp://127.0.0.1:${repl.port}` },
+  { over: "a serial port (a pseudo-terminal, as /dev/ttyUSB0)", pty: true, port: (repl) => repl.path },
+]) {
+  test(`flashing a simulated ESP32 over ${over}: bundle and configuration byte-exact in Storage, and the board boots into them`, async () => {
+    const broker = await startAedes();
+    const repl = await startSimRepl({ board: "esp32", pty });
+    try {
+      const firmware = readFileSync("dist/firmware-esp32.js", "latin1");
+      const config = { brokers: [broker.url], device: "flashed-esp32", ssid: "lab", password: "secret" };
+      const out = await flash({ board: "esp32", port: port(repl), config, firmware, cli });
+      assert.match(out, /WISP_FLASHED \d+ \d+/);
+      const storage = repl.board.sim.storage;
+      assert.equal(storage.get(".bootcde"), firmware);
+      assert.deepEqual(JSON.parse(storage.get("wisp.json")), config);
+      assert.ok(repl.received.some((l) => l.startsWith('require("Storage").write(".bootcde",atob(')), "not uploaded in Storage chunks");
+      await waitFor(() => repl.board.client && repl.board.client.connected, "the flashed firmware connected to the broker");
+    } finally {
+      await repl.close();
+      await broker.stop();
+    }
   });
-  after(async () => {
-    await repl.close();
-    await broker.stop();
-  });
-
-  test("the bundle and configuration arrive byte-exact in Storage, and the board boots into them", async () => {
-    const firmware = readFileSync("dist/firmware-esp32.js", "latin1");
-    const config = { brokers: [broker.url], device: "flashed-esp32", ssid: "lab", password: "secret" };
-    const out = await flash({ board: "esp32", port: `tcp://127.0.0.1:${repl.port}`, config, firmware, cli });
-    assert.match(out, /WISP_FLASHED \d+ \d+/);
-    const storage = repl.board.sim.storage;
-    assert.equal(storage.get(".bootcde"), firmware);
-    assert.deepEqual(JSON.parse(storage.get("wisp.json")), config);
-    assert.ok(repl.received.some((l) => l.startsWith('require("Storage").write(".bootcde",atob(')), "not uploaded in Storage chunks");
-    await waitFor(() => repl.board.client && repl.board.client.connected, "the flashed firmware connected to the broker");
-  });
-});
-
-test("flashing a simulated ESP32 over a serial port (a pseudo-terminal, as /dev/ttyUSB0)", async () => {
-  const broker = await startAedes();
-  const repl = await startSimRepl({ board: "esp32", pty: true });
-  try {
-    const firmware = readFileSync("dist/firmware-esp32.js", "latin1");
-    const config = { brokers: [broker.url], device: "serial-esp32", ssid: "lab", password: "secret" };
-    const out = await flash({ board: "esp32", port: repl.path, config, firmware, cli });
-    assert.match(out, /WISP_FLASHED \d+ \d+/);
-    assert.equal(repl.board.sim.storage.get(".bootcde"), firmware);
-    assert.deepEqual(JSON.parse(repl.board.sim.storage.get("wisp.json")), config);
-    await waitFor(() => repl.board.client && repl.board.client.connected, "the flashed firmware connected to the broker");
-  } finally {
-    await repl.close();
-    await broker.stop();
-  }
-});
+}
 
 describe("flash failures are reported in words", () => {
   const firmware = "print(1)";
@@ -94,8 +77,6 @@ function probeConnected(port) {
   });
 }
 
-const realConfig = (broker, device) => ({ brokers: [broker.url], device, app: "sensor", period_s: 1 });
-
 test("flashing the real Espruino interpreter's telnet console: dist/firmware-linux.js boots and connects to Mosquitto", { skip: skipWithoutEspruino || (!haveMosquitto && "no mosquitto") }, async () => {
   const broker = await startMosquitto();
   const dir = mkdtempSync(join(tmpdir(), "wisp-espruino-flash-"));
@@ -108,7 +89,7 @@ test("flashing the real Espruino interpreter's telnet console: dist/firmware-lin
     await waitFor(() => console.includes(">"), "the interpreter's prompt");
     const firmware = readFileSync("dist/firmware-linux.js", "latin1");
     // The Linux build's heap grows as needed, so the 1,700-JsVar check of boards/linux.json is waived.
-    await flash({ board: "linux", port: "tcp://127.0.0.1:2323", config: realConfig(broker, "espruino-telnet"), firmware, cli, force: true });
+    await flash({ board: "linux", port: "tcp://127.0.0.1:2323", config: { brokers: [broker.url], device: "espruino-telnet", app: "sensor", period_s: 1 }, firmware, cli, force: true });
     assert.match(await probeConnected("tcp://127.0.0.1:2323"), /STATE true/);
   } finally {
     child.kill("SIGKILL");

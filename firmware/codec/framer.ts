@@ -2,7 +2,7 @@
 // packets inside one receive buffer allocated once. Chunks are appended with one native copy each
 // (binary strings on Espruino, Uint8Array in Node); packets are handed out in place.
 import { Err } from "../errors";
-import { copyBytes, readLength, lengthOut, NATIVE_STRING_SET } from "./bytes";
+import { copyBytes, readLength, lengthOut } from "./bytes";
 
 /** Where whole packets go: an object, not closures, so that each packet costs one interpreter call. */
 export interface FrameSink {
@@ -51,8 +51,7 @@ export class Framer {
       }
       return;
     }
-    if (NATIVE_STRING_SET || typeof chunk !== "string") (this.buf as any).set(chunk, this.writePos_);
-    else copyBytes(this.buf, this.writePos_, chunk);
+    copyBytes(this.buf, this.writePos_, chunk);
     this.writePos_ += len;
     this.drain_();
   }

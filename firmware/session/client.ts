@@ -258,8 +258,8 @@ export class Client implements NetHandler {
    *  messages published offline are queued and sent on connect. */
   publish(topic: string, message: Bytes, options?: { qos?: number; retain?: boolean }): number {
     "ram";
-    if (options && options.qos) return this.publishQueued_(topic, message, options.qos, !!options.retain);
     if (typeof message === "number") message = String(message);
+    if (options && options.qos) return this.publishQueued_(topic, message, options.qos, !!options.retain);
     // QoS 0, the hot path: the send steps are inline.
     if (this.state_ !== State.CONNECTED) return Err.NOT_CONNECTED;
     const end = encodePublish(this.tx_, 0, topic, message, 0, !!(options && options.retain), false, 0);
@@ -273,7 +273,6 @@ export class Client implements NetHandler {
 
   /** QoS 1/2: into a free in-flight slot, sent as the window allows, kept until acknowledged. */
   private publishQueued_(topic: string, message: Bytes, qos: number, retain: boolean): number {
-    if (typeof message === "number") message = String(message);
     const s = this.freeSlot_();
     // With no free slot, check the arguments anyway so that a bad call reports its own error.
     const len = encodePublish(s < 0 ? this.tx_ : this.slots_[s], 0, topic, message, qos, retain, false, s < 0 ? 1 : this.nextPacketId_());
