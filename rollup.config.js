@@ -20,10 +20,18 @@ const minify = () =>
     format: { comments: false, ascii_only: true },
   });
 
+/** Resolves `import { ESPRUINO } from "wisp-target"`: true for everything that runs on Espruino (or its
+ *  stand-ins), false for the Node build of the codec; rollup then drops the other branch. */
+const target = (espruino) => ({
+  name: "wisp-target",
+  resolveId: (id) => (id === "wisp-target" ? "\0wisp-target" : null),
+  load: (id) => (id === "\0wisp-target" ? `export const ESPRUINO = ${espruino};` : null),
+});
+
 const ts = () => typescript({ tsconfig: "./tsconfig.json", noEmitOnError: true, outputToFilesystem: false });
 
 /** The part of a board's data the firmware reads (the rest is for the tools and the simulator). */
-const FIRMWARE_FIELDS = ["name", "maxPacket", "maxChunk", "txBuffer", "inflight", "inflightBytes", "maxSubscriptions", "wifi", "pins", "defaults"];
+const FIRMWARE_FIELDS = ["name", "maxPacket", "maxChunk", "txBuffer", "txWindow", "inflight", "inflightBytes", "maxSubscriptions", "wifi", "pins", "defaults"];
 const firmwareFields = (board) => {
   const fields = Object.fromEntries(FIRMWARE_FIELDS.map((k) => [k, board[k]]));
   // Servo pins only where the quadruped is built in: every embedded value costs the board JsVars.
@@ -63,25 +71,31 @@ export default [
   {
     input: "firmware/wisp.ts",
     output: { file: "dist/wisp.js", format: "cjs", esModule: false, strict: false, generatedCode: { preset: "es5", symbols: false } },
-    plugins: [ts(), minify()],
+    plugins: [target(true), ts(), minify()],
+  },
+  {
+    // The module unminified, for the session tests in the Espruino stand-ins: a failure names a line.
+    input: "firmware/wisp.ts",
+    output: { file: "dist/test/wisp.espruino.js", format: "cjs", esModule: false, strict: false, generatedCode: { preset: "es5", symbols: false } },
+    plugins: [target(true), ts()],
   },
   ...boards.map((name) => {
     const board = boardData(name);
     return {
       input: "firmware/main.ts",
       output: { file: `dist/firmware-${name}.js`, format: "iife", strict: false, generatedCode: { preset: "es5", symbols: false } },
-      plugins: [boardConfig(board), ...(board.hotFunctionsInRam === false ? [codeInFlashOnly()] : []), ts(), minify()],
+      plugins: [target(true), boardConfig(board), ...(board.hotFunctionsInRam === false ? [codeInFlashOnly()] : []), ts(), minify()],
     };
   }),
   {
     input: "firmware/codec/index.ts",
     output: { file: "dist/test/codec.mjs", format: "es" },
-    plugins: [ts()],
+    plugins: [target(false), ts()],
   },
   {
     // The codec minified as the firmware is, for profiling it on the Espruino interpreter (bench/).
     input: "firmware/codec/index.ts",
     output: { file: "dist/test/codec.espruino.js", format: "cjs", esModule: false, strict: false, generatedCode: { preset: "es5", symbols: false } },
-    plugins: [ts(), minify()],
+    plugins: [target(true), ts(), minify()],
   },
 ];

@@ -2,7 +2,7 @@
 declare module "board-config" {
   const board: {
     name: string;
-    maxPacket: number; maxChunk: number; txBuffer: number; inflight: number; inflightBytes: number;
+    maxPacket: number; maxChunk: number; txBuffer: number; txWindow: number; inflight: number; inflightBytes: number;
     maxSubscriptions: number; wifi: boolean;
     pins: { i2cScl: string; i2cSda: string; battery: string; servos: string[] };
     /** Build-time configuration defaults; Storage file "wisp.json" overrides them on the board. */

@@ -7,11 +7,6 @@ import { espruinoPlatform } from "./espruino";
 import type { Config } from "./apps/app";
 import apps from "board-apps";
 
-declare const global: any;
-declare function require(name: string): any;
-declare function getSerial(): string;
-declare function setTimeout(fn: () => void, ms: number): any;
-declare function print(...a: any[]): void;
 
 /** A client with this board's limits, for the console too: wisp(server, options). */
 global.wisp = function (server: string | string[], options?: Options): Client {

@@ -1,31 +1,27 @@
-// The platform a session runs on: a TCP socket, one periodic timer, a clock. Injected at start-up so the
-// session never imports Node or Espruino APIs; firmware/espruino.ts and host-sim implement it.
+// The platform a session runs on, shaped as Espruino's own API so that on a board it is made of
+// natives (no function objects): net.connect, getTime, setInterval. Injected at start-up: tests give a
+// scripted socket and a fake clock, the host runs the same bundle on stand-ins of these natives.
 
-/** Receives the events of one connection opened with Platform.open; `conn` says which one. */
-export interface NetHandler {
-  onOpen(conn: any): void;
-  onData(conn: any, chunk: string | Uint8Array): void;
-  /** The socket's send buffer is empty again. */
-  onDrain(conn: any): void;
-  /** Closed, refused or failed; may come more than once per connection. */
-  onClose(conn: any): void;
+/** A TCP connection as Espruino's net module gives it. */
+export interface Socket {
+  /** Events: "data" (a byte string), "drain" (the send buffer is empty), "close", "error". Listeners
+   *  are called with `this` = the socket. */
+  on(event: string, fn: (this: Socket, data?: any) => void): void;
+  /** Queues a byte string (one char per byte) to send. */
+  write(data: string): void;
+  /** Closes the connection; late events may still arrive. */
+  end(): void;
+  /** The session riding on the socket (set by the session). */
+  h?: any;
 }
 
 /** What the session needs from the device. */
 export interface Platform {
-  /** Opens a TCP connection; returns its handle, passed back to every NetHandler call. */
-  open(host: string, port: number, handler: NetHandler): any;
-  /** Writes buf[start, end) to the connection (the bytes are copied before it returns). */
-  send(conn: any, buf: Uint8Array, start: number, end: number): void;
-  /** Closes the connection; late events from it may still arrive. */
-  close(conn: any): void;
-  /** Milliseconds on a monotonic clock. */
-  now(): number;
-  /** Calls fn every `ms` milliseconds until cancel(handle). */
-  every(fn: () => void, ms: number): any;
-  cancel(handle: any): void;
-  /** A number in [0, 1) for reconnect jitter. */
-  random(): number;
-  /** A client identifier unique to this device (MQTT 3.1.3.1: ≤ 23 characters of [0-9a-zA-Z]). */
-  deviceId(): string;
+  /** Opens a TCP connection; `onOpen` is called with `this` = the socket once it is up. May throw at
+   *  once when the connection is refused (Espruino's Linux build does). */
+  connect(options: { host: string; port: number }, onOpen: (this: Socket) => void): Socket;
+  /** Seconds on a clock that does not go back (Espruino's getTime). */
+  time(): number;
+  setInterval(fn: () => void, ms: number): any;
+  clearInterval(handle: any): void;
 }

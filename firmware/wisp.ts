@@ -3,9 +3,9 @@
 import { Client, Options, Limits, errorText } from "./session/client";
 import { espruinoPlatform } from "./espruino";
 
-/** Limits where options.limits does not give them: small enough for an ESP8266 (1,600 JsVars), with room for
- *  a 512-byte packet either way and four QoS 1/2 messages of up to 256 bytes in flight. */
-const DEFAULTS: Limits = { maxPacket: 512, maxChunk: 536, txBuffer: 512, inflight: 4, inflightBytes: 256, maxSubscriptions: 8 };
+/** Limits where options.limits does not give them: an ESP8266's (boards/esp8266.json), which every
+ *  board can afford: 256-byte packets either way, four QoS 1/2 messages of up to 128 bytes in flight. */
+const DEFAULTS: Limits = { maxPacket: 256, maxChunk: 128, txBuffer: 128, txWindow: 1024, inflight: 4, inflightBytes: 128, maxSubscriptions: 4 };
 
 /** Creates a client for `server` ("host", "host:port" or a list to fail over between); see Options. */
 export function create(server: string | string[], options?: Options): Client {

@@ -1,8 +1,5 @@
 // Drivers for the boards' peripherals, on Espruino's I2C / PWM / ADC API: a BME280-style environment
 // sensor, an MPU-6050 IMU, a battery divider and hobby servos.
-declare const global: any;
-declare function analogWrite(pin: any, value: number, opts?: any): void;
-declare function analogRead(pin: any): number;
 
 /** The Pin object a board name ("D22", "A0") refers to. */
 export function pin(name: string): any {

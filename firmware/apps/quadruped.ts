@@ -7,9 +7,6 @@ import type { Message } from "../session/client";
 import { Imu, Servos, batteryVolts, pin } from "./devices";
 import { FixedJson } from "./fixed-json";
 
-declare const I2C1: any;
-declare function setInterval(fn: () => void, ms: number): any;
-declare function getTime(): number;
 
 /** Gaits in command order; phase offsets of the four legs and the stance share of a cycle. */
 const GAITS = ["stand", "walk", "trot", "turn", "sit"];

@@ -4,8 +4,6 @@ import type { App } from "./app";
 import { EnvSensor, batteryVolts, pin } from "./devices";
 import { FixedJson } from "./fixed-json";
 
-declare const I2C1: any;
-declare function setInterval(fn: () => void, ms: number): any;
 
 /** The sensor-node app. */
 export const sensorApp: App = function (client, config, board, base) {

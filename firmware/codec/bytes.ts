@@ -1,84 +1,47 @@
-// Byte-level primitives under the codec: UTF-8 strings, 16-bit integers and the variable-length
-// Remaining Length (MQTT 1.5.2, 1.5.3, 2.2.3). No I/O, no clock, no allocation on the hot path.
+// Byte-level primitives under the codec: strings as bytes, UTF-8 checks, the variable-length Remaining
+// Length (MQTT 1.5.2, 1.5.3, 2.2.3). No I/O, no clock, no allocation on the hot path.
+// ESPRUINO is fixed per build (rollup.config.js): the firmware and the module use Espruino's natives
+// (byte strings, `Uint8Array#set(string)`, `E.toString`, `E.fromUTF8`); the Node build of the codec for
+// the tests uses Node's. Rollup drops the other branch, so the interpreter never reads its text.
 import { Err } from "../errors";
+import { ESPRUINO } from "wisp-target";
 
-declare const E: any;
+/** Node's text codecs, for the Node branch only (the ES5 lib does not declare them). */
+declare const TextEncoder: any;
+declare const TextDecoder: any;
 
-/** True where `Uint8Array#set(string)` copies the string's bytes natively (Espruino does; V8 does not). */
-export const NATIVE_STRING_SET: boolean = (function () {
-  const probe = new Uint8Array(1);
-  (probe as any).set("A");
-  return probe[0] === 65;
-})();
+/** A string or raw bytes as a packet field: payloads, will messages, passwords. On Espruino a byte
+ *  string (one char per byte) is bytes too. */
+export type Bytes = string | Uint8Array;
 
-/** Espruino's E.isUTF8 where it exists: a string it does not flag is a byte string. */
-export const isUTF8: ((s: string) => boolean) | undefined = NATIVE_STRING_SET ? E.isUTF8 : undefined;
-
-/** Bytes `s` takes as UTF-8 (MQTT 1.5.3), or Err.BAD_STRING for a lone surrogate. */
-export function utf8Length(s: string): number {
-  // On the interpreter every call costs tens of microseconds: the byte-string test is inline.
-  if (NATIVE_STRING_SET && !(isUTF8 && isUTF8(s))) return s.length;
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n++;
-    else if (c < 0x800) n += 2;
-    else if (c > 0xffff) n += 4;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (!(d >= 0xdc00 && d <= 0xdfff)) return Err.BAD_STRING;
-      n += 4;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) return Err.BAD_STRING;
-    else n += 3;
-  }
-  return n;
+/** The UTF-8 bytes of `s` (MQTT 1.5.3): on Espruino a byte string (a string flagged UTF-8, as on builds
+ *  with Unicode, gives its backing bytes; on the ESP boards strings are bytes already), in Node a
+ *  Uint8Array. null for a string that is not well-formed (a lone surrogate). */
+export function bytesOf(s: string): Bytes | null {
+  if (ESPRUINO) return E.isUTF8 && E.isUTF8(s) ? E.fromUTF8!(s) : s;
+  return (s as any).isWellFormed() ? new TextEncoder().encode(s) : null;
 }
 
-/** Writes `s` as UTF-8 at `off` (its length from utf8Length, space already checked); returns the end. */
-export function writeUtf8(buf: Uint8Array, off: number, s: string, byteLength: number): number {
-  if (NATIVE_STRING_SET) {
-    (buf as any).set(s, off);
-    return off + byteLength;
-  }
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) buf[off++] = c;
-    else if (c < 0x800) {
-      buf[off++] = 0xc0 | (c >> 6);
-      buf[off++] = 0x80 | (c & 63);
-    } else {
-      if (c >= 0xd800 && c <= 0xdbff) c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
-      if (c > 0xffff) {
-        buf[off++] = 0xf0 | (c >> 18);
-        buf[off++] = 0x80 | ((c >> 12) & 63);
-      } else buf[off++] = 0xe0 | (c >> 12);
-      buf[off++] = 0x80 | ((c >> 6) & 63);
-      buf[off++] = 0x80 | (c & 63);
-    }
-  }
-  return off;
+/** Copies bytes (a byte string or a Uint8Array) into `buf` at `off` with one native copy where it can;
+ *  the caller has checked the room. */
+export function copyBytes(buf: Uint8Array, off: number, src: Bytes): void {
+  if (ESPRUINO || typeof src !== "string") (buf as any).set(src, off);
+  else for (let i = 0; i < src.length; i++) buf[off + i] = src.charCodeAt(i);
 }
 
-/** Copies a byte string's (or Uint8Array's) bytes into `buf` at `off` natively where it can. */
-export function copyBytes(buf: Uint8Array, off: number, src: string | Uint8Array): void {
-  if (typeof src !== "string" || NATIVE_STRING_SET) {
-    (buf as any).set(src, off);
-    return;
-  }
-  for (let i = 0; i < src.length; i++) buf[off + i] = src.charCodeAt(i);
+/** Bytes buf[start, end) as a byte string (one char per byte); allocates the string. */
+export function toBinaryString(buf: Uint8Array, start: number, end: number): string {
+  if (ESPRUINO) return E.toString(buf.subarray(start, end));
+  let s = "";
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
+  return s;
 }
 
-/** Bytes a payload takes: a Uint8Array's length, or a string's UTF-8 length (MQTT 3.3.3). */
-export function payloadLength(p: string | Uint8Array): number {
-  return typeof p === "string" ? utf8Length(p) : p.length;
-}
-
-/** Writes a payload (string or bytes) at `off`; returns the end. */
-export function writePayload(buf: Uint8Array, off: number, p: string | Uint8Array, byteLength: number): number {
-  if (typeof p === "string") return writeUtf8(buf, off, p, byteLength);
-  buf.set(p, off);
-  return off + byteLength;
+/** UTF-8 bytes buf[start, end) (already checked) as a string; allocates it. On Espruino builds without
+ *  Unicode it is the byte string. */
+export function toText(buf: Uint8Array, start: number, end: number): string {
+  if (ESPRUINO) return E.asUTF8 ? E.asUTF8(E.toString(buf.subarray(start, end))) : E.toString(buf.subarray(start, end));
+  return new TextDecoder().decode(buf.subarray(start, end));
 }
 
 /** 1 for the bytes a topic name may hold without a closer look: ASCII except NUL, '#' and '+'. */
@@ -88,15 +51,17 @@ export const PLAIN_TOPIC_BYTE = (function () {
   return t;
 })();
 
-/** Checks a received topic name in buf[start, end) in one pass: 0 when it is well-formed UTF-8 without
- *  U+0000 (MQTT 1.5.3, MQTT-1.5.3-1/-2) and without wildcards (MQTT-3.3.2-2), else Err.BAD_STRING or
- *  Err.BAD_TOPIC. */
-export function checkTopicName(buf: Uint8Array, start: number, end: number): number {
-  for (let i = start; i < end; i++) {
+/** Checks buf[start, end) in one pass: 0 when it is well-formed UTF-8 without U+0000 (MQTT 1.5.3,
+ *  MQTT-1.5.3-1/-2) and, for a topic name, without wildcards (MQTT-3.3.2-2); else Err.BAD_STRING or
+ *  Err.BAD_TOPIC. Plain ASCII costs one statement a byte. */
+export function checkUtf8(buf: Uint8Array, start: number, end: number, topic: boolean): number {
+  let i = start;
+  while (i < end && PLAIN_TOPIC_BYTE[buf[i]]) i++;
+  for (; i < end; i++) {
     const b = buf[i];
     if (b < 0x80) {
-      if (b === 35 || b === 43) return Err.BAD_TOPIC; // '#', '+'
       if (b === 0) return Err.BAD_STRING;
+      if (topic && (b === 35 || b === 43)) return Err.BAD_TOPIC; // '#', '+'
       continue;
     }
     let more: number;
@@ -115,21 +80,6 @@ export function checkTopicName(buf: Uint8Array, start: number, end: number): num
     if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return Err.BAD_STRING;
   }
   return 0;
-}
-
-/** Bytes buf[start, end) as a binary string (one char per byte); allocates the string. */
-export function toBinaryString(buf: Uint8Array, start: number, end: number): string {
-  if (NATIVE_STRING_SET) return E.toString(buf.subarray(start, end));
-  let s = "";
-  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
-  return s;
-}
-
-/** UTF-8 bytes buf[start, end) (already validated) as a string; allocates the string. */
-export function toText(buf: Uint8Array, start: number, end: number): string {
-  const bin = toBinaryString(buf, start, end);
-  if (NATIVE_STRING_SET) return E.asUTF8 ? E.asUTF8(bin) : bin;
-  return decodeURIComponent(escape(bin));
 }
 
 /** Encoded size of a Remaining Length value (MQTT 2.2.3): 1..4, or Err.BAD_LENGTH beyond 268,435,455. */

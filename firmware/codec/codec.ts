@@ -1,10 +1,10 @@
 // MQTT 3.1.1 packet encoders and the in-place decoder. Pure over (buf, offset, …): every encoder
-// returns the offset after the packet or a negative Err, and never writes past buf.length.
+// returns the offset after the packet or a negative Err, and never writes past buf.length. Strings are
+// written as their UTF-8 bytes and checked in place (MQTT 1.5.3).
 import { Err } from "../errors";
-import {
-  utf8Length, writeUtf8, payloadLength, writePayload, checkTopicName, lengthSize, writeLength,
-  readLength, lengthOut, NATIVE_STRING_SET, isUTF8, PLAIN_TOPIC_BYTE,
-} from "./bytes";
+import { Bytes, bytesOf, copyBytes, checkUtf8, lengthSize, writeLength, readLength, lengthOut, PLAIN_TOPIC_BYTE } from "./bytes";
+
+export type { Bytes };
 
 /** Control packet types (MQTT 2.2.1). */
 export const enum PacketType {
@@ -12,63 +12,47 @@ export const enum PacketType {
   SUBSCRIBE = 8, SUBACK = 9, UNSUBSCRIBE = 10, UNSUBACK = 11, PINGREQ = 12, PINGRESP = 13, DISCONNECT = 14,
 }
 
-/** A string or raw bytes as a packet field: payloads, will messages, passwords. */
-export type Bytes = string | Uint8Array;
-
-/** Characters a topic name may not contain: wildcards and U+0000 (one native test instead of three). */
-const NOT_IN_TOPIC = /[+#\0]/;
-
-/** The last topic name topicLength accepted, and its byte length: telemetry publishes to the same few
- *  topics, and one native string comparison replaces the checks (strings are immutable). */
-let lastTopic = "#"; // never a valid topic name
-let lastTopicLength = 0;
-
-/** Byte length of a topic name, or Err.BAD_TOPIC / Err.BAD_STRING (MQTT 4.7.3, MQTT-3.3.2-2, MQTT-1.5.3-2). */
-export function topicLength(topic: string): number {
-  if (topic === lastTopic) return lastTopicLength;
-  if (typeof topic !== "string" || topic.length === 0 || NOT_IN_TOPIC.test(topic)) return Err.BAD_TOPIC;
-  const n = utf8Length(topic);
-  if (n > 65535 || n < 0) return Err.BAD_STRING;
-  lastTopic = topic;
-  return (lastTopicLength = n);
-}
-
-/** Byte length of a topic filter, or Err.BAD_FILTER / Err.BAD_STRING (MQTT 4.7.1, MQTT-4.7.1-2/-3). */
-export function filterLength(filter: string): number {
-  if (typeof filter !== "string" || filter.length === 0 || filter.indexOf("\0") >= 0) return Err.BAD_FILTER;
-  for (let i = 0; i < filter.length; i++) {
-    const c = filter.charCodeAt(i);
-    if (c !== 35 && c !== 43) continue; // '#', '+'
-    const alone = (i === 0 || filter.charCodeAt(i - 1) === 47) && (i === filter.length - 1 || filter.charCodeAt(i + 1) === 47);
-    if (!alone || (c === 35 && i !== filter.length - 1)) return Err.BAD_FILTER;
-  }
-  const n = utf8Length(filter);
-  return n > 65535 ? Err.BAD_STRING : n;
-}
-
-function stringFieldLength(s: Bytes): number {
-  const n = payloadLength(s);
-  return n > 65535 ? Err.BAD_STRING : n;
-}
-
-function writeField(buf: Uint8Array, off: number, s: Bytes, len: number): number {
-  buf[off] = len >> 8;
-  buf[off + 1] = len & 255;
-  return writePayload(buf, off + 2, s, len);
+/** A field's bytes: a string's UTF-8 (null when malformed), or a Uint8Array as it is. */
+function fieldBytes(s: Bytes): Bytes | null {
+  return typeof s === "string" ? bytesOf(s) : s instanceof Uint8Array ? s : null;
 }
 
 /** Writes a fixed header (MQTT 2.2) for `remaining` bytes of body after checking the whole packet fits;
  *  returns the body offset or an Err. */
 function beginPacket(buf: Uint8Array, off: number, header: number, remaining: number): number {
-  const n = remaining < 128 ? 1 : lengthSize(remaining);
+  const n = lengthSize(remaining);
   if (n < 0) return n;
-  if (off < 0 || off + 1 + n + remaining > buf.length) return Err.BUFFER_TOO_SMALL;
+  if (!(off >= 0) || off + 1 + n + remaining > buf.length) return Err.BUFFER_TOO_SMALL;
   buf[off] = header;
   return writeLength(buf, off + 1, remaining);
 }
 
+/** Writes a length-prefixed field (MQTT 1.5.3) at `off`; for `text` (1: a string, 2: a topic name) the
+ *  bytes are checked as UTF-8 in place. Returns the end or an Err. */
+function writeField(buf: Uint8Array, off: number, b: Bytes, text: number): number {
+  const len = b.length;
+  buf[off] = len >> 8;
+  buf[off + 1] = len & 255;
+  copyBytes(buf, off + 2, b);
+  const bad = text ? checkUtf8(buf, off + 2, off + 2 + len, text === 2) : 0;
+  return bad || off + 2 + len;
+}
+
 function isPacketId(id: number): boolean {
   return id >= 1 && id <= 65535 && id % 1 === 0;
+}
+
+/** Checks a topic filter (MQTT 4.7.1, MQTT-4.7.1-2/-3): 0 or Err.BAD_FILTER. UTF-8 is checked where
+ *  the filter is written. */
+export function checkFilter(filter: string): number {
+  if (typeof filter !== "string" || filter.length === 0) return Err.BAD_FILTER;
+  for (let i = filter.indexOf("#") < 0 && filter.indexOf("+") < 0 ? filter.length : 0; i < filter.length; i++) {
+    const c = filter.charCodeAt(i);
+    if (c !== 35 && c !== 43) continue; // '#', '+'
+    const alone = (i === 0 || filter.charCodeAt(i - 1) === 47) && (i === filter.length - 1 || filter.charCodeAt(i + 1) === 47);
+    if (!alone || (c === 35 && i !== filter.length - 1)) return Err.BAD_FILTER;
+  }
+  return 0;
 }
 
 /** Encodes CONNECT (MQTT 3.1) with protocol "MQTT" level 4. Empty `willTopic`, `username`, `password`
@@ -78,96 +62,61 @@ export function encodeConnect(
   willTopic: string, willMessage: Bytes, willQos: number, willRetain: boolean,
   username: string, password: Bytes,
 ): number {
-  if (!(keepAlive >= 0 && keepAlive <= 65535)) return Err.BAD_ARGUMENT;
-  if (typeof clientId !== "string") return Err.BAD_ARGUMENT;
+  if (!(keepAlive >= 0 && keepAlive <= 65535) || typeof clientId !== "string") return Err.BAD_ARGUMENT;
   if (clientId.length === 0 && !cleanSession) return Err.BAD_ARGUMENT; // MQTT-3.1.3-7
-  const idLen = stringFieldLength(clientId);
-  if (idLen < 0) return idLen;
-  let flags = cleanSession ? 2 : 0;
-  let rem = 10 + 2 + idLen;
-  let willTopicLen = 0;
-  let willLen = 0;
-  if (willTopic) {
-    if (willQos !== 0 && willQos !== 1 && willQos !== 2) return Err.BAD_QOS;
-    willTopicLen = topicLength(willTopic);
-    if (willTopicLen < 0) return willTopicLen;
-    willLen = stringFieldLength(willMessage);
-    if (willLen < 0) return willLen;
-    flags |= 4 | (willQos << 3) | (willRetain ? 32 : 0);
-    rem += 4 + willTopicLen + willLen;
-  } else if (willQos || willRetain) return Err.BAD_ARGUMENT; // MQTT-3.1.2-13, -15
-  let userLen = 0;
-  let passLen = 0;
-  if (username) {
-    userLen = stringFieldLength(username);
-    if (userLen < 0) return userLen;
-    flags |= 128;
-    rem += 2 + userLen;
+  if (willTopic ? willQos !== 0 && willQos !== 1 && willQos !== 2 : willQos || willRetain) return willTopic ? Err.BAD_QOS : Err.BAD_ARGUMENT; // MQTT-3.1.2-13, -15
+  if (password && password.length && !username) return Err.BAD_ARGUMENT;
+  // The fields in packet order, each with its kind: 1 a UTF-8 string, 2 a topic name, 0 bytes.
+  const fields: (Bytes | null)[] = [bytesOf(clientId)];
+  const kinds = [1];
+  if (willTopic) { fields.push(bytesOf(willTopic), fieldBytes(willMessage)); kinds.push(2, 0); }
+  if (username) { fields.push(bytesOf(username)); kinds.push(1); }
+  if (password && password.length) { fields.push(fieldBytes(password)); kinds.push(0); }
+  let rem = 10;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (!f || f.length > 65535) return kinds[i] === 0 && !f ? Err.BAD_ARGUMENT : kinds[i] === 2 && f ? Err.BAD_TOPIC : Err.BAD_STRING;
+    rem += 2 + f.length;
   }
-  if (password && password.length) {
-    if (!username) return Err.BAD_ARGUMENT;
-    passLen = stringFieldLength(password);
-    if (passLen < 0) return passLen;
-    flags |= 64;
-    rem += 2 + passLen;
-  }
+  if (willTopic && !fields[1]!.length) return Err.BAD_TOPIC; // MQTT-4.7.3-1
   let p = beginPacket(buf, off, PacketType.CONNECT << 4, rem);
   if (p < 0) return p;
+  const flags = (cleanSession ? 2 : 0) | (willTopic ? 4 | (willQos << 3) | (willRetain ? 32 : 0) : 0) |
+    (username ? 128 : 0) | (password && password.length ? 64 : 0);
   buf[p] = 0; buf[p + 1] = 4; buf[p + 2] = 77; buf[p + 3] = 81; buf[p + 4] = 84; buf[p + 5] = 84; // "MQTT"
   buf[p + 6] = 4;
   buf[p + 7] = flags;
   buf[p + 8] = keepAlive >> 8;
   buf[p + 9] = keepAlive & 255;
-  p = writeField(buf, p + 10, clientId, idLen);
-  if (willTopic) {
-    p = writeField(buf, p, willTopic, willTopicLen);
-    p = writeField(buf, p, willMessage, willLen);
-  }
-  if (username) p = writeField(buf, p, username, userLen);
-  if (passLen) p = writeField(buf, p, password, passLen);
+  p += 10;
+  for (let i = 0; i < fields.length && p >= 0; i++) p = writeField(buf, p, fields[i]!, kinds[i]);
   return p;
 }
 
-/** Encodes PUBLISH (MQTT 3.3); `packetId` is ignored at QoS 0, where DUP must be 0 (MQTT-3.3.1-2). */
+/** Encodes PUBLISH (MQTT 3.3); `packetId` is ignored at QoS 0, where DUP must be 0 (MQTT-3.3.1-2). A
+ *  number payload is sent as its decimal text. The topic is checked in place (MQTT-4.7.3-1, -3.3.2-2). */
 export function encodePublish(
-  buf: Uint8Array, off: number, topic: string, payload: Bytes, qos: number, retain: boolean, dup: boolean,
+  buf: Uint8Array, off: number, topic: string, payload: Bytes | number, qos: number, retain: boolean, dup: boolean,
   packetId: number,
 ): number {
-  "ram";
-  // The hot path of every client: on the interpreter each call and statement costs microseconds, so
-  // the common case (a repeated topic, a byte-string payload, a one-byte length) calls only natives.
   if (qos !== 0 && qos !== 1 && qos !== 2) return Err.BAD_QOS;
   if (qos === 0 ? dup : !isPacketId(packetId)) return qos === 0 ? Err.BAD_FLAGS : Err.BAD_PACKET_ID;
-  const topicLen = topic === lastTopic ? lastTopicLength : topicLength(topic);
-  if (topicLen < 0) return topicLen;
-  let payloadLen: number;
-  if (typeof payload === "string") {
-    payloadLen = NATIVE_STRING_SET && !(isUTF8 && isUTF8(payload)) ? payload.length : utf8Length(payload);
-    if (payloadLen < 0) return payloadLen;
-  } else if (payload instanceof Uint8Array) payloadLen = payload.length;
-  else return Err.BAD_ARGUMENT;
-  const remaining = 2 + topicLen + (qos ? 2 : 0) + payloadLen;
-  const header = 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0);
-  let p: number;
-  if (remaining < 128 && off >= 0) {
-    if (off + 2 + remaining > buf.length) return Err.BUFFER_TOO_SMALL;
-    buf[off] = header;
-    buf[off + 1] = remaining;
-    p = off + 2;
-  } else if ((p = beginPacket(buf, off, header, remaining)) < 0) return p;
-  buf[p] = topicLen >> 8;
-  buf[p + 1] = topicLen & 255;
-  if (NATIVE_STRING_SET) (buf as any).set(topic, p + 2);
-  else writeUtf8(buf, p + 2, topic, topicLen);
-  p += 2 + topicLen;
+  if (typeof topic !== "string" || !topic.length) return Err.BAD_TOPIC;
+  const t = bytesOf(topic);
+  const m = fieldBytes(typeof payload === "number" ? String(payload) : payload);
+  if (!t || t.length > 65535) return Err.BAD_STRING;
+  if (m === null) return Err.BAD_ARGUMENT;
+  let p = beginPacket(buf, off, 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), 2 + t.length + (qos ? 2 : 0) + m.length);
+  if (p < 0) return p;
+  p = writeField(buf, p, t, 2);
+  if (p < 0) return p;
   if (qos) {
     buf[p] = packetId >> 8;
     buf[p + 1] = packetId & 255;
     p += 2;
   }
-  if (NATIVE_STRING_SET || typeof payload !== "string") (buf as any).set(payload, p);
-  else writeUtf8(buf, p, payload, payloadLen);
-  return p + payloadLen;
+  copyBytes(buf, p, m);
+  return p + m.length;
 }
 
 /** Encodes PUBACK, PUBREC, PUBREL or PUBCOMP (MQTT 3.4–3.7): two bytes of packet id; PUBREL flags 0010. */
@@ -198,18 +147,20 @@ export function encodeFilterList(buf: Uint8Array, off: number, type: number, pac
   if (!filters || !filters.length) return Err.BAD_FILTER; // MQTT-3.8.3-3, MQTT-3.10.3-2
   let rem = 2;
   for (let i = 0; i < filters.length; i++) {
-    const n = filterLength(filters[i]);
-    if (n < 0) return n;
+    const bad = checkFilter(filters[i]);
+    if (bad) return bad;
     if (qos && qos[i] !== 0 && qos[i] !== 1 && qos[i] !== 2) return Err.BAD_QOS;
-    rem += 2 + n + (qos ? 1 : 0);
+    const b = bytesOf(filters[i]);
+    if (!b || b.length > 65535) return Err.BAD_STRING;
+    rem += 2 + b.length + (qos ? 1 : 0);
   }
   let p = beginPacket(buf, off, (type << 4) | 2, rem);
   if (p < 0) return p;
   buf[p++] = packetId >> 8;
   buf[p++] = packetId & 255;
-  for (let i = 0; i < filters.length; i++) {
-    p = writeField(buf, p, filters[i], utf8Length(filters[i]));
-    if (qos) buf[p++] = qos[i];
+  for (let i = 0; i < filters.length && p >= 0; i++) {
+    p = writeField(buf, p, bytesOf(filters[i])!, 1);
+    if (qos && p >= 0) buf[p++] = qos[i];
   }
   return p;
 }
@@ -283,7 +234,7 @@ export function decodePacket(buf: Uint8Array, start: number, end: number, v: Pac
   if (topicEnd === p + 2) return Err.BAD_TOPIC; // MQTT-4.7.3-1
   let i = p + 2;
   while (i < topicEnd && PLAIN_TOPIC_BYTE[buf[i]]) i++; // one statement per plain ASCII byte
-  const bad = i < topicEnd ? checkTopicName(buf, i, topicEnd) : 0;
+  const bad = i < topicEnd ? checkUtf8(buf, i, topicEnd, true) : 0;
   if (bad) return bad;
   v.qos = qos;
   v.dup = (flags & 8) !== 0;

@@ -1,201 +1,109 @@
-// The MQTT 3.1.1 client session: connection life cycle, keepalive, QoS 1/2 in-flight slots in static
-// storage, resend after reconnect, subscriptions with per-filter handlers, reconnect with backoff.
-// All buffers are allocated in the constructor; the receive path and QoS 0/1 publishing of Uint8Array
-// or byte-string payloads allocate nothing beyond what the platform's socket write needs.
+// The MQTT 3.1.1 client session: connection life, keepalive, QoS 1/2 in-flight slots in static storage,
+// resend after reconnect, subscriptions with per-filter handlers, reconnect with backoff and failover.
+// Shaped by the interpreter (README, "What things cost on Espruino"): every function object costs
+// JsVars, so the session is a few methods; every byte of a function's text is read on each call, so the
+// per-message ones (publish, onPacket) are short and leave rare work to others; numbers live in one
+// typed array, not in properties.
 import { Err } from "../errors";
-import {
-  PacketType, PacketView, Bytes, decodePacket, encodeConnect, encodePublish, encodeAck, encodeFilterList,
-  encodeHeaderOnly, filterLength,
-} from "../codec/codec";
+import { PacketType, decodePacket, encodeConnect, encodePublish, encodeAck, encodeFilterList, checkFilter } from "../codec/codec";
 import { Framer } from "../codec/framer";
-import { toText, toBinaryString, utf8Length, writeUtf8 } from "../codec/bytes";
-import type { Platform, NetHandler } from "../platform";
+import { bytesOf, toBinaryString, writeLength } from "../codec/bytes";
+import type { Platform, Socket } from "../platform";
+import { Message, MessageHandler, errorText, topicMatches } from "./message";
+import type { Limits, Options } from "./types";
 
-/** Buffer sizes and counts, fixed at start-up (per board: boards/<name>.json). */
-export interface Limits {
-  /** Largest incoming packet kept (bigger ones are skipped with an error). */
-  maxPacket: number;
-  /** Largest chunk appended to the receive buffer whole; Espruino delivers up to 536 bytes at once, and a
-   *  longer chunk is appended in pieces of this size (each a transient string): less buffer, more calls. */
-  maxChunk: number;
-  /** Size of the transmit buffer: the largest QoS 0 packet, and the pacing window before waiting for drain. */
-  txBuffer: number;
-  /** QoS 1/2 messages in flight or queued at once. */
-  inflight: number;
-  /** Largest QoS 1/2 PUBLISH packet a slot holds. */
-  inflightBytes: number;
-  /** Subscriptions held at once. */
-  maxSubscriptions: number;
-}
-
-/** A received message, reused for every message: topic and payload are offsets into `buf`, valid only
- *  during the handler call. Reading fields allocates nothing; topic() and text() allocate strings. It is
- *  also the client's PacketView: packets are decoded straight into it. */
-export class Message implements PacketView {
-  buf: Uint8Array;
-  topicStart = 0;
-  topicEnd = 0;
-  payloadStart = 0;
-  payloadEnd = 0;
-  qos = 0;
-  retain = false;
-  dup = false;
-  type = 0;
-  packetId = 0;
-  sessionPresent = false;
-  returnCode = 0;
-  constructor(buf: Uint8Array) {
-    this.buf = buf;
-  }
-  /** The topic as a string. */
-  topic(): string { return toText(this.buf, this.topicStart, this.topicEnd); }
-  /** The payload as a binary string, one char per byte, as Espruino's MQTT module gives it. */
-  text(): string { return toBinaryString(this.buf, this.payloadStart, this.payloadEnd); }
-}
-
-/** Called for each message matching a subscription's filter. */
-export type MessageHandler = (m: Message) => void;
-
-/** Options, named as Espruino's MQTT module names them, plus Wisp's own (MQTT 3.1). */
-export interface Options {
-  port?: number;
-  client_id?: string;
-  keep_alive?: number;
-  clean_session?: boolean;
-  username?: string;
-  password?: Bytes;
-  will?: { topic: string; message?: Bytes; qos?: number; retain?: boolean };
-  /** Reconnect automatically (default true), waiting reconnect_min..reconnect_max ms with jitter. */
-  reconnect?: boolean;
-  reconnect_min?: number;
-  reconnect_max?: number;
-  /** Milliseconds to wait for the TCP connection plus CONNACK (default 10,000). */
-  connect_timeout?: number;
-  /** Milliseconds to wait for PINGRESP after PINGREQ (default keep_alive/2, at most 10,000). */
-  ping_timeout?: number;
-  /** Buffer sizes (default: module defaults; firmware bundles pass their board's). */
-  limits?: Partial<Limits>;
-  /** The platform to run on (default: Espruino's). */
-  platform?: Platform;
-}
-
-interface Subscription {
-  filter: string;
-  bytes: Uint8Array;
-  qos: number;
-  handler: MessageHandler | undefined;
-  /** Packet id of the SUBSCRIBE awaiting its SUBACK, else 0. */
-  pending: number;
-}
+export { Message, errorText, topicMatches };
+export type { MessageHandler, Limits, Options };
 
 const enum State { IDLE = 0, OPENING = 1, CONNACK_WAIT = 2, CONNECTED = 3, BACKOFF = 4 }
 /** In-flight slot states (MQTT 4.3.2, 4.3.3): a PUBLISH to send, sent; a PUBREL to send, sent. */
 const enum Slot { FREE = 0, QUEUED = 1, SENT = 2, RELEASE_QUEUED = 3, RELEASED = 4 }
+/** Indexes into the client's one Float64Array of numbers; slot i's five numbers start at SLOTS + 5 i,
+ *  then the incoming QoS 2 ids awaiting PUBREL (MQTT 4.3.3), one per slot. */
+const enum V {
+  ATTEMPTS = 0, SERVER = 1, SINCE = 2, RECONNECT_AT = 3, LAST_SENT = 4, LAST_RECEIVED = 5, PING_AT = 6,
+  NEXT_ID = 7, SEQ = 8, SENT_SEEN = 9, KEEPALIVE = 10, SLOTS = 11,
+}
+const enum S { LEN = 0, ID = 1, STATE = 2, SEQ = 3 }
+const SLOT_SIZE = 4;
 
+/** Milliseconds between ticks of the one periodic timer: keepalive, timeouts, reconnect. */
 const TICK_MS = 250;
 
-/** Words for an Err code, as carried by `error` and `disconnected` events. The words are literals in the
- *  function, not a module-level array: on Espruino they then cost heap only while an error is reported. */
-export function errorText(code: number): string {
-  return ("|buffer too small|bad remaining length|bad header flags|bad QoS|bad packet id|bad topic|bad topic filter" +
-    "|bad UTF-8 string|malformed packet|unexpected packet|packet too large|bad return code|bad argument|busy" +
-    "|not connected|connection refused|timeout|connection lost|protocol violation").split("|")[-code] || "error " + code;
-}
-
-/** True when a topic in buf[start, end) matches the filter's UTF-8 bytes (MQTT 4.7; MQTT-4.7.2-1: a
- *  wildcard first level does not match topics starting with '$'). */
-export function topicMatches(f: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+// Socket events call these with `this` = the socket, whose client rides on it as `h`: no closure is made
+// per client or connection. Events of a socket the client has let go are ignored.
+function onSocketOpen(this: Socket) { if (this.h.conn_ === this) this.h.opened_(); }
+function onSocketData(this: Socket, d: string) {
   "ram";
-  const fl = f.length;
-  let i = 0;
-  let t = start;
-  if ((f[0] === 35 || f[0] === 43) && buf[start] === 36) return false;
-  // Equal bytes first, one statement each (a received topic holds no wildcards, so they are literal).
-  while (i < fl && t < end && f[i] === buf[t]) { i++; t++; }
-  while (i < fl) {
-    const c = f[i];
-    if (c === 35) return true; // '#': the rest, including the parent level (MQTT 4.7.1.2)
-    if (c === 43) { // '+': one whole level
-      while (t < end && buf[t] !== 47) t++;
-      i++;
-    } else {
-      if (t >= end || buf[t] !== c) {
-        // "a/#" also matches "a": the filter's "/#" is all that is left at the topic's end.
-        return t === end && c === 47 && i + 2 === fl && f[i + 1] === 35;
-      }
-      t++;
-      i++;
-    }
-  }
-  return t === end;
+  const c = this.h;
+  if (c.conn_ !== this) return;
+  c.received_ = 1;
+  c.framer_.push(d);
+}
+function onSocketDrain(this: Socket) {
+  const c = this.h;
+  if (c.conn_ !== this) return;
+  c.drained_ = c.sent_;
+  c.flush_();
+  c.emit("drain");
+}
+function onSocketClose(this: Socket) {
+  const c = this.h;
+  if (c.conn_ !== this) return;
+  c.conn_ = null;
+  if (c.framer_.readPos_ < c.framer_.writePos_ || c.framer_.skip_) c.emit("error", "truncated packet", Err.MALFORMED);
+  c.drop_(Err.CONNECTION_LOST, true);
 }
 
-// Private members end in "_": the build shortens those names (rollup.config.js), and methods live on
-// the prototype, so Espruino keeps one copy of their code however many clients there are.
-
-/** An MQTT 3.1.1 client: a drop-in for Espruino's MQTT module. Every buffer is allocated here, once. */
-export class Client implements NetHandler {
-  private readonly opt_: Options;
-  private readonly servers_: string[];
-  private readonly platform_: Platform;
-  private readonly limits_: Limits;
-  private readonly clientId_: string;
-  private readonly keepAlive_: number;
-  private readonly msg_: Message;
-  private readonly tx_: Uint8Array;
-  private readonly n_: number;
-  private readonly slots_: Uint8Array[] = [];
-  private readonly slotLen_: Uint16Array;
-  private readonly slotId_: Uint16Array;
-  private readonly slotState_: Uint8Array;
-  private readonly slotSeq_: Float64Array;
-  /** Incoming QoS 2 packet ids delivered but not yet released (MQTT 4.3.3). */
-  private readonly qos2Ids_: Uint16Array;
-  private readonly subs_: Subscription[] = [];
-  private readonly listeners_: { [event: string]: any } = {};
-  private readonly framer_: Framer;
-  private state_ = State.IDLE;
-  private conn_: any = null;
-  private timer_: any = null;
-  private serverIndex_ = 0;
-  private attempts_ = 0;
-  private stateSince_ = 0;
-  private reconnectAt_ = 0;
-  private lastSent_ = 0;
-  /** Something was sent since the last tick (which then sets lastSent_: no clock read per packet). */
-  private sentSinceTick_ = false;
-  private lastReceived_ = 0;
-  private pingSentAt_ = 0;
-  private unsent_ = 0;
-  private nextId_ = 0;
-  private seq_ = 0;
+/** An MQTT 3.1.1 client: a drop-in for Espruino's MQTT module. Every buffer is allocated here, once.
+ *  Private members end in "_" (the build shortens them); methods live on the prototype. */
+export class Client {
+  // Hot members first: Espruino finds a property by walking the object's list in order.
+  /** The connection, or null. */
+  conn_: Socket | null = null;
+  /** Bytes written since start, and the count when the socket last drained: their difference is unsent. */
+  sent_ = 0;
+  drained_ = 0;
+  state_ = State.IDLE;
+  /** The last topic publish sent on the fast path, and its field (length + bytes) as a byte string. */
+  topic_ = "";
+  topicField_ = "";
+  /** Set when data arrived since the last tick. */
+  received_ = 0;
+  readonly framer_: Framer;
+  readonly msg_: Message;
+  /** Four entries per subscription: filter, its bytes, handler, QoS. */
+  readonly subs_: any[] = [];
+  readonly listeners_: { [event: string]: any } = {};
+  readonly limits_: Limits;
+  readonly v_: Float64Array;
+  readonly tx_: Uint8Array;
+  readonly slots_: Uint8Array[] = [];
+  readonly opt_: Options;
+  readonly servers_: string[];
+  readonly platform_: Platform;
+  readonly clientId_: string;
+  timer_: any = null;
 
   /** `server`: a host, "host:port", or a list to fail over between. */
   constructor(server: string | string[], options: Options | undefined, limits: Limits, platform: Platform) {
     const opt = (this.opt_ = options || {});
     const servers = (this.servers_ = typeof server === "string" ? [server] : server);
-    if (!servers || !servers.length) throw new Error("MQTT: no server");
+    if (!servers || !servers.length || typeof servers[0] !== "string") throw new Error("MQTT: no server");
     this.platform_ = platform;
     this.limits_ = limits;
-    this.clientId_ = opt.client_id === undefined ? platform.deviceId() : opt.client_id;
-    this.keepAlive_ = opt.keep_alive === undefined ? 60 : opt.keep_alive;
+    this.clientId_ = opt.client_id === undefined ? "wisp" + (platform.time() * 1e6 % 1e9 | 0).toString(36) + (Math.random() * 1e6 | 0) : opt.client_id;
     this.tx_ = new Uint8Array(limits.txBuffer);
-    const n = (this.n_ = limits.inflight);
-    const slotBuf = new Uint8Array(n * limits.inflightBytes);
-    for (let i = 0; i < n; i++) this.slots_.push(slotBuf.subarray(i * limits.inflightBytes, (i + 1) * limits.inflightBytes));
-    this.slotLen_ = new Uint16Array(n);
-    this.slotId_ = new Uint16Array(n);
-    this.slotState_ = new Uint8Array(n);
-    this.slotSeq_ = new Float64Array(n);
-    this.qos2Ids_ = new Uint16Array(n);
+    const slotBytes = new Uint8Array(limits.inflight * limits.inflightBytes);
+    for (let i = 0; i < limits.inflight; i++) this.slots_.push(slotBytes.subarray(i * limits.inflightBytes, (i + 1) * limits.inflightBytes));
+    this.v_ = new Float64Array(V.SLOTS + limits.inflight * (SLOT_SIZE + 1) + limits.maxSubscriptions);
+    this.v_[V.KEEPALIVE] = opt.keep_alive === undefined ? 60 : opt.keep_alive;
     this.framer_ = new Framer(limits.maxPacket, limits.maxChunk, this);
     this.msg_ = new Message(this.framer_.buf);
   }
 
-  // ---- events -------------------------------------------------------------------------------------
-
   /** Adds a listener: connected, disconnected, message, publish, error, subscribed, subscribed_fail,
-   *  unsubscribed, puback, drain. */
+   *  unsubscribed, puback, busy, drain. */
   on(event: string, fn: (a?: any, b?: any) => void): this {
     const l = this.listeners_[event];
     this.listeners_[event] = !l ? fn : typeof l === "function" ? [l, fn] : l.concat([fn]);
@@ -204,14 +112,12 @@ export class Client implements NetHandler {
 
   /** Removes every listener of `event`, or of all events. */
   removeAllListeners(event?: string): this {
-    if (event) delete this.listeners_[event];
-    else for (const k in this.listeners_) delete this.listeners_[k];
+    for (const k in this.listeners_) if (!event || k === event) delete this.listeners_[k];
     return this;
   }
 
   /** Calls the listeners of `event` with up to two arguments; false when there are none. */
   emit(event: string, a?: any, b?: any): boolean {
-    "ram";
     const l = this.listeners_[event];
     if (!l) return false;
     if (typeof l === "function") l.call(this, a, b);
@@ -219,71 +125,68 @@ export class Client implements NetHandler {
     return true;
   }
 
-  private fail_(code: number): number {
-    this.emit("error", errorText(code), code);
-    return code;
-  }
-
-  // ---- public API ---------------------------------------------------------------------------------
-
   /** True after CONNACK 0 until the connection is lost. */
   get connected(): boolean { return this.state_ === State.CONNECTED; }
 
-  /** QoS 1/2 messages held in slots, queued or awaiting acknowledgement. */
-  get pending(): number {
-    let count = 0;
-    for (let i = 0; i < this.n_; i++) if (this.slotState_[i]) count++;
-    return count;
-  }
-
-  /** Connects, and keeps reconnecting (if enabled) until disconnect(); while connecting or waiting to
-   *  reconnect, calling it again changes nothing, so backoff holds. */
-  connect(): void {
-    if (this.state_ !== State.IDLE) return;
-    const self = this;
-    this.timer_ = this.platform_.every(function () { self.tick_(); }, TICK_MS);
-    this.attempts_ = 0;
-    this.open_();
-  }
-
-  /** Sends DISCONNECT, closes, stops reconnecting; queued QoS 1/2 messages stay for the next connect(). */
-  disconnect(): void {
-    if (this.state_ === State.IDLE) return;
-    if (this.state_ === State.CONNECTED) this.send_(this.tx_, encodeHeaderOnly(this.tx_, 0, PacketType.DISCONNECT));
-    this.drop_(Err.CONNECTION_LOST, State.IDLE);
-  }
-
-  /** Publishes (MQTT 3.3): returns the packet id (QoS 1/2) or 0, or a negative Err: BUSY when no slot or
-   *  send window is free (retry on `puback` / `drain`), NOT_CONNECTED for QoS 0 while offline. QoS 1/2
-   *  messages published offline are queued and sent on connect. */
-  publish(topic: string, message: Bytes, options?: { qos?: number; retain?: boolean }): number {
+  /** Publishes (MQTT 3.3): returns the packet id (QoS 1/2) or 0, or a negative Err, also reported as an
+   *  `error` event (bad arguments) or a `busy` event (BUSY: no in-flight slot, or the send window is
+   *  full; retry on `puback` / `drain`). QoS 0 while offline is NOT_CONNECTED; QoS 1/2 is queued. */
+  publish(topic: string, message: any, options?: { qos?: number; retain?: boolean }): number {
     "ram";
-    if (typeof message === "number") message = String(message);
-    if (options && options.qos) return this.publishQueued_(topic, message, options.qos, !!options.retain);
-    // QoS 0, the hot path: the send steps are inline.
-    if (this.state_ !== State.CONNECTED) return Err.NOT_CONNECTED;
-    const end = encodePublish(this.tx_, 0, topic, message, 0, !!(options && options.retain), false, 0);
-    if (end < 0) return this.fail_(end);
-    if (this.unsent_ + end > this.tx_.length) return Err.BUSY;
-    this.platform_.send(this.conn_, this.tx_, 0, end);
-    this.unsent_ += end;
-    this.sentSinceTick_ = true;
+    // The hot path: QoS 0, a byte string, the topic of the last QoS 0 publish, room in the window. The
+    // packet is the one byte string the socket write needs: header + topic field + message.
+    if (options || topic !== this.topic_ || typeof message !== "string" || this.state_ !== State.CONNECTED || (E.isUTF8 && E.isUTF8(message))) return this.publishAny_(topic, message, options);
+    const rem = this.topicField_.length + message.length;
+    if (rem > 16383) return this.publishAny_(topic, message, options);
+    if (this.sent_ > this.drained_ && this.sent_ - this.drained_ + rem > this.limits_.txWindow) return this.busy_(topic);
+    this.conn_!.write((rem < 128 ? String.fromCharCode(48, rem) : String.fromCharCode(48, (rem & 127) | 128, rem >> 7)) + this.topicField_ + message);
+    this.sent_ += rem + 3;
     return 0;
   }
 
-  /** QoS 1/2: into a free in-flight slot, sent as the window allows, kept until acknowledged. */
-  private publishQueued_(topic: string, message: Bytes, qos: number, retain: boolean): number {
-    const s = this.freeSlot_();
-    // With no free slot, check the arguments anyway so that a bad call reports its own error.
-    const len = encodePublish(s < 0 ? this.tx_ : this.slots_[s], 0, topic, message, qos, retain, false, s < 0 ? 1 : this.nextPacketId_());
+  /** Every other publish: QoS 0 of any payload or with retain, written like the hot path; QoS 1/2 into
+   *  a free slot, kept until acknowledged. */
+  publishAny_(topic: string, message: any, options?: { qos?: number; retain?: boolean }): number {
+    const qos = options ? options.qos || 0 : 0;
+    const retain = !!(options && options.retain);
+    const tx = this.tx_;
+    if (typeof message === "number") message = String(message);
+    if (!qos && message instanceof Uint8Array) message = toBinaryString(message, 0, message.length);
+    if (!qos && typeof message === "string") {
+      const bytes = bytesOf(message) as string;
+      if (topic !== this.topic_) {
+        // Checks the topic by encoding it with no payload, and keeps its field for the hot path.
+        let len = encodePublish(tx, 0, topic, "", 0, false, false, 0);
+        if (len < 0) return this.fail_(len === Err.BUFFER_TOO_SMALL ? Err.PACKET_TOO_LARGE : len);
+        this.topic_ = topic;
+        len = tx[1] & 128 ? 3 : 2; // where the topic field starts
+        this.topicField_ = toBinaryString(tx, len, len + 2 + ((tx[len] << 8) | tx[len + 1]));
+      }
+      if (this.state_ !== State.CONNECTED) return Err.NOT_CONNECTED;
+      const rem = this.topicField_.length + bytes.length;
+      if (this.sent_ > this.drained_ && this.sent_ - this.drained_ + rem > this.limits_.txWindow) return this.busy_(topic);
+      tx[0] = retain ? 49 : 48;
+      const h = writeLength(tx, 1, rem);
+      if (rem > 268435455) return this.fail_(Err.PACKET_TOO_LARGE);
+      this.conn_!.write(toBinaryString(tx, 0, h) + this.topicField_ + bytes);
+      this.sent_ += rem + h;
+      return 0;
+    }
+    const s = qos ? this.freeSlot_() : -1;
+    // With no free slot the arguments are still checked, so that a bad call reports its own error.
+    const id = s < 0 ? 1 : this.nextId_();
+    let len = encodePublish(s < 0 ? tx : this.slots_[s], 0, topic, message, qos, retain, false, id);
+    if (len === Err.BUFFER_TOO_SMALL) len = Err.PACKET_TOO_LARGE;
     if (len < 0) return this.fail_(len);
-    if (s < 0) return Err.BUSY;
-    this.slotLen_[s] = len;
-    this.slotId_[s] = this.nextId_;
-    this.slotState_[s] = Slot.QUEUED;
-    this.slotSeq_[s] = ++this.seq_;
+    if (s < 0) return this.busy_(topic);
+    const v = this.v_;
+    const at = V.SLOTS + s * SLOT_SIZE;
+    v[at + S.LEN] = len;
+    v[at + S.ID] = id;
+    v[at + S.STATE] = Slot.QUEUED;
+    v[at + S.SEQ] = ++v[V.SEQ];
     this.flush_();
-    return this.nextId_;
+    return id;
   }
 
   /** Subscribes to a filter or a list (MQTT 3.8); `handler` gets each matching message as the reused
@@ -291,26 +194,31 @@ export class Client implements NetHandler {
   subscribe(filters: string | string[], options?: { qos?: number }, handler?: MessageHandler): number {
     const qos = (options && options.qos) || 0;
     const list = typeof filters === "string" ? [filters] : filters;
-    if (!list || typeof list.length !== "number") return this.fail_(Err.BAD_ARGUMENT);
+    const subs = this.subs_;
+    if (!list || typeof list.length !== "number" || !list.length) return this.fail_(Err.BAD_ARGUMENT);
     if (qos !== 0 && qos !== 1 && qos !== 2) return this.fail_(Err.BAD_QOS);
+    let added = 0;
     for (let i = 0; i < list.length; i++) {
-      const valid = filterLength(list[i]);
-      if (valid < 0) return this.fail_(valid);
+      const b = checkFilter(list[i]) || (bytesOf(list[i]) ? 0 : Err.BAD_STRING);
+      if (b) return this.fail_(b);
+      if (this.findSub_(list[i]) < 0) added++;
     }
+    if (subs.length / 4 + added > this.limits_.maxSubscriptions) return this.fail_(Err.BUSY);
     for (let i = 0; i < list.length; i++) {
-      let sub = this.findSub_(list[i]);
-      if (!sub) {
-        if (this.subs_.length >= this.limits_.maxSubscriptions) return this.fail_(Err.BUSY);
-        const len = utf8Length(list[i]);
-        const bytes = new Uint8Array(len);
-        writeUtf8(bytes, 0, list[i], len);
-        sub = { filter: list[i], bytes: bytes, qos: -1, handler: undefined, pending: 0 };
-        this.subs_.push(sub);
+      let k = this.findSub_(list[i]);
+      if (k < 0) {
+        const b = bytesOf(list[i])!;
+        const u8 = new Uint8Array(b.length);
+        u8.set(b as any);
+        k = subs.length;
+        subs.push(list[i], u8, undefined, -1);
+        this.v_[this.subAt_() + k / 4] = 0;
       }
-      if (handler) sub.handler = handler;
-      if (sub.qos !== qos) {
-        sub.qos = qos;
-        if (this.state_ === State.CONNECTED) this.sendSubscribe_(sub);
+      if (handler) subs[k + 2] = handler;
+      // Sent when new or at another QoS.
+      if (subs[k + 3] !== qos) {
+        subs[k + 3] = qos;
+        if (this.state_ === State.CONNECTED) this.sendSubscribe_(k);
       }
     }
     return 0;
@@ -319,307 +227,372 @@ export class Client implements NetHandler {
   /** Unsubscribes (MQTT 3.10): matching stops at once; `unsubscribed` follows the UNSUBACK. */
   unsubscribe(filters: string | string[]): number {
     const list = typeof filters === "string" ? [filters] : filters;
+    if (!list || typeof list.length !== "number") return this.fail_(Err.BAD_ARGUMENT);
+    const q = this.subAt_();
     for (let i = 0; i < list.length; i++) {
-      const sub = this.findSub_(list[i]);
-      if (!sub) continue;
-      this.subs_.splice(this.subs_.indexOf(sub), 1);
-      if (this.state_ === State.CONNECTED) this.send_(this.tx_, encodeFilterList(this.tx_, 0, PacketType.UNSUBSCRIBE, this.nextPacketId_(), [sub.filter], null));
+      const k = this.findSub_(list[i]);
+      if (k < 0) continue;
+      this.subs_.splice(k, 4);
+      this.v_.set(this.v_.subarray(q + k / 4 + 1), q + k / 4);
+      if (this.state_ === State.CONNECTED) this.send_(this.tx_, encodeFilterList(this.tx_, 0, PacketType.UNSUBSCRIBE, this.nextId_(), [list[i]], null));
     }
     return 0;
   }
 
+  /** Where the subscriptions' pending SUBACK ids start in v_. */
+  private subAt_(): number {
+    return V.SLOTS + this.limits_.inflight * (SLOT_SIZE + 1);
+  }
+
+  /** Connects, and keeps reconnecting (if enabled) until disconnect(); while connecting or waiting to
+   *  reconnect, calling it again changes nothing, so backoff holds. */
+  connect(): void {
+    if (this.state_ !== State.IDLE) return;
+    const self = this;
+    this.timer_ = this.platform_.setInterval(function () { self.tick_(); }, TICK_MS);
+    this.v_[V.ATTEMPTS] = 0;
+    this.open_();
+  }
+
+  /** Sends DISCONNECT, closes, stops reconnecting; queued QoS 1/2 messages stay for the next connect(). */
+  disconnect(): void {
+    if (this.state_ === State.IDLE) return;
+    if (this.state_ === State.CONNECTED) this.conn_!.write("\xe0\x00");
+    this.drop_(Err.CONNECTION_LOST, false);
+  }
+
+  /** QoS 1/2 messages held in slots, queued or awaiting acknowledgement. */
+  get pending(): number {
+    let count = 0;
+    for (let i = 0; i < this.limits_.inflight; i++) if (this.v_[V.SLOTS + i * SLOT_SIZE + S.STATE]) count++;
+    return count;
+  }
+
   // ---- connection life ------------------------------------------------------------------------------
 
-  private setState_(s: State): void {
-    this.state_ = s;
-    this.stateSince_ = this.platform_.now();
+  private fail_(code: number): number {
+    this.emit("error", errorText(code), code);
+    return code;
   }
 
+  private busy_(topic: string): number {
+    this.emit("busy", topic);
+    return Err.BUSY;
+  }
+
+  /** Opens a connection to the next broker. A refusal may throw at once (Espruino's Linux build does):
+   *  it counts as a failed attempt like any other. */
   private open_(): void {
-    const address = this.servers_[this.serverIndex_ % this.servers_.length];
+    const v = this.v_;
+    const address = this.servers_[v[V.SERVER] % this.servers_.length];
     const colon = address.lastIndexOf(":");
-    this.setState_(State.OPENING);
+    this.state_ = State.OPENING;
+    v[V.SINCE] = this.platform_.time();
     this.framer_.reset();
-    this.conn_ = this.platform_.open(colon > 0 ? address.slice(0, colon) : address,
-      colon > 0 ? +address.slice(colon + 1) : this.opt_.port || 1883, this);
+    let s: Socket;
+    try {
+      s = this.platform_.connect({ host: colon > 0 ? address.slice(0, colon) : address, port: colon > 0 ? +address.slice(colon + 1) : this.opt_.port || 1883 }, onSocketOpen);
+    } catch (e) {
+      this.emit("error", "connection refused", Err.CONNECTION_LOST);
+      return this.drop_(Err.CONNECTION_LOST, true);
+    }
+    s.h = this;
+    s.on("data", onSocketData);
+    s.on("drain", onSocketDrain);
+    s.on("close", onSocketClose);
+    s.on("error", onSocketClose);
+    this.conn_ = s;
   }
 
-  /** Ends the current connection; reconnects later unless `next` is IDLE or reconnect is off. */
-  private drop_(reason: number, next: State): void {
+  /** Ends the current connection (nothing more of it is handled) and, with `retry` and reconnect on,
+   *  waits to reconnect with exponential backoff and jitter, moving on to the next broker. */
+  drop_(reason: number, retry: boolean): void {
+    const v = this.v_;
     const wasConnected = this.state_ === State.CONNECTED;
-    if (this.conn_) this.platform_.close(this.conn_);
+    const s = this.conn_;
     this.conn_ = null;
-    this.unsent_ = 0;
-    this.pingSentAt_ = 0;
-    for (let i = 0; i < this.subs_.length; i++) this.subs_[i].pending = 0;
-    if (this.opt_.reconnect === false) next = State.IDLE;
-    if (next === State.IDLE) {
-      if (this.timer_) this.platform_.cancel(this.timer_);
-      this.timer_ = null;
-      this.setState_(State.IDLE);
+    if (s) s.end();
+    this.framer_.reset();
+    v[V.PING_AT] = 0;
+    const q = this.subAt_();
+    for (let k = 0; k < this.subs_.length; k += 4) v[q + k / 4] = 0; // a SUBACK that never came
+    if (retry && this.opt_.reconnect !== false) {
+      const wait = Math.min(this.opt_.reconnect_max || 60000, (this.opt_.reconnect_min || 1000) * Math.pow(2, Math.min(v[V.ATTEMPTS], 16)));
+      v[V.ATTEMPTS]++;
+      v[V.SERVER]++;
+      this.state_ = State.BACKOFF;
+      v[V.RECONNECT_AT] = this.platform_.time() + (wait * (0.5 + Math.random() / 2)) / 1000;
     } else {
-      // Exponential backoff with jitter; every failure also moves on to the next broker.
-      const min = this.opt_.reconnect_min || 1000;
-      const wait = Math.min(this.opt_.reconnect_max || 60000, min * Math.pow(2, Math.min(this.attempts_, 16)));
-      this.attempts_++;
-      this.serverIndex_++;
-      this.setState_(State.BACKOFF);
-      this.reconnectAt_ = this.stateSince_ + wait * (0.5 + this.platform_.random() / 2);
+      if (this.timer_) this.platform_.clearInterval(this.timer_);
+      this.timer_ = null;
+      this.state_ = State.IDLE;
     }
     if (wasConnected) this.emit("disconnected", errorText(reason), reason);
   }
 
-  private lost_(reason: number): void {
-    if (this.state_ !== State.CONNECTED) this.emit("error", errorText(reason), reason);
-    this.drop_(reason, State.BACKOFF);
-  }
-
-  private tick_(): void {
-    const now = this.platform_.now();
-    if (this.sentSinceTick_) {
-      this.lastSent_ = now;
-      this.sentSinceTick_ = false;
+  /** The periodic tick: reconnect after backoff, connect timeout, keepalive (MQTT 3.1.2.10). */
+  tick_(): void {
+    const v = this.v_;
+    const now = this.platform_.time();
+    if (this.sent_ !== v[V.SENT_SEEN]) {
+      v[V.SENT_SEEN] = this.sent_;
+      v[V.LAST_SENT] = now;
+    }
+    if (this.received_) {
+      this.received_ = 0;
+      v[V.LAST_RECEIVED] = now;
     }
     const s = this.state_;
-    const keepAlive = this.keepAlive_ * 1000;
+    const keepAlive = v[V.KEEPALIVE];
     if (s === State.BACKOFF) {
-      if (now >= this.reconnectAt_) this.open_();
+      if (now >= v[V.RECONNECT_AT]) this.open_();
     } else if (s === State.OPENING || s === State.CONNACK_WAIT) {
-      if (now - this.stateSince_ > (this.opt_.connect_timeout || 10000)) this.lost_(Err.TIMEOUT);
+      if (now - v[V.SINCE] > (this.opt_.connect_timeout || 10000) / 1000) {
+        this.emit("error", errorText(Err.TIMEOUT), Err.TIMEOUT);
+        this.drop_(Err.TIMEOUT, true);
+      }
     } else if (s === State.CONNECTED && keepAlive) {
-      if (this.pingSentAt_) {
-        if (now - this.pingSentAt_ > (this.opt_.ping_timeout || Math.min(keepAlive / 2, 10000))) this.lost_(Err.TIMEOUT);
-      } else if (now - this.lastReceived_ > keepAlive * 1.5) this.lost_(Err.TIMEOUT);
-      else if (now - this.lastSent_ >= keepAlive) {
-        this.send_(this.tx_, encodeHeaderOnly(this.tx_, 0, PacketType.PINGREQ));
-        this.pingSentAt_ = now;
+      const tick = TICK_MS / 1000;
+      if (v[V.PING_AT]) {
+        // Anything received since the PINGREQ shows the link alive: a PINGRESP queued behind a flood of
+        // messages may come late.
+        if (v[V.LAST_RECEIVED] >= v[V.PING_AT]) v[V.PING_AT] = 0;
+        else if (now - v[V.PING_AT] >= (this.opt_.ping_timeout || Math.min(keepAlive * 500, 10000)) / 1000) {
+          this.emit("error", errorText(Err.TIMEOUT), Err.TIMEOUT);
+          return this.drop_(Err.TIMEOUT, true);
+        }
+      }
+      // PINGREQ within the keepalive of the last packet sent (MQTT-3.1.2-23), and after half of it
+      // without a packet received: a client that only publishes still finds a dead link in time.
+      if (!v[V.PING_AT] && (now - v[V.LAST_SENT] > keepAlive - 2 * tick || now - v[V.LAST_RECEIVED] > keepAlive / 2 - tick)) {
+        this.conn_!.write("\xc0\x00");
+        this.sent_ += 2;
+        v[V.PING_AT] = now;
       }
     }
   }
 
-  /** NetHandler: TCP is up; send CONNECT (MQTT 3.1). */
-  onOpen(c: any): void {
-    if (c !== this.conn_) return;
+  /** The TCP connection is up: send CONNECT (MQTT 3.1). */
+  opened_(): void {
     const o = this.opt_;
     const w = o.will;
-    const len = encodeConnect(this.tx_, 0, this.clientId_, this.keepAlive_, o.clean_session !== false,
+    const len = encodeConnect(this.tx_, 0, this.clientId_, this.v_[V.KEEPALIVE], o.clean_session !== false,
       w ? w.topic : "", w && w.message !== undefined ? w.message : "", w ? w.qos || 0 : 0, w ? !!w.retain : false,
       o.username || "", o.password || "");
     if (len < 0) {
       this.fail_(len);
-      this.drop_(len, State.IDLE);
-      return;
+      return this.drop_(len, false);
     }
-    this.setState_(State.CONNACK_WAIT);
-    this.lastReceived_ = this.stateSince_;
+    this.state_ = State.CONNACK_WAIT;
+    this.v_[V.SINCE] = this.platform_.time();
     this.send_(this.tx_, len);
-  }
-
-  /** NetHandler: bytes from the broker. */
-  onData(c: any, chunk: string | Uint8Array): void {
-    "ram";
-    if (c !== this.conn_) return;
-    this.lastReceived_ = this.platform_.now();
-    this.framer_.push(chunk);
-  }
-
-  /** NetHandler: the send buffer is empty; send what waited, then tell the application. */
-  onDrain(c: any): void {
-    if (c !== this.conn_) return;
-    this.unsent_ = 0;
-    this.flush_();
-    this.emit("drain");
-  }
-
-  /** NetHandler: the connection is gone. */
-  onClose(c: any): void {
-    if (c !== this.conn_) return;
-    this.conn_ = null;
-    if (this.framer_.partial) this.emit("error", "truncated packet", Err.MALFORMED);
-    this.lost_(Err.CONNECTION_LOST);
   }
 
   // ---- receiving -------------------------------------------------------------------------------------
 
-  // On the interpreter every byte of a function's text is read on each call, taken path or not: the
-  // per-message methods below stay short and leave rare work to others.
-
-  /** FrameSink: one whole packet in the receive buffer. */
+  /** FrameSink: one whole packet in the receive buffer. A PUBLISH goes to the matching handlers, then
+   *  the `message` / `publish` listeners, then is acknowledged; other packets to onControl_. */
   onPacket(buf: Uint8Array, start: number, end: number): void {
     "ram";
-    const type = decodePacket(buf, start, end, this.msg_);
-    if (type === PacketType.PUBLISH && this.state_ === State.CONNECTED) this.onPublish_(buf, this.msg_);
-    else this.onControl_(buf, type);
-  }
-
-  /** FrameSink: a packet too large to hold was skipped, or the stream is lost. */
-  onFrameError(err: number): void {
-    this.emit("error", errorText(err), err);
-    if (err !== Err.PACKET_TOO_LARGE) this.drop_(err, State.BACKOFF);
-  }
-
-  private onControl_(buf: Uint8Array, type: number): void {
-    const v = this.msg_;
-    if (type < 0 || (this.state_ === State.CONNACK_WAIT) !== (type === PacketType.CONNACK)) {
-      // Malformed, or out of order (MQTT-3.2.0-1: the first packet is CONNACK, and only once).
-      const err = type < 0 ? type : Err.PROTOCOL;
-      this.emit("error", errorText(err), err);
-      this.drop_(err, State.BACKOFF);
-      return;
-    }
-    const id = v.packetId;
-    if (type === PacketType.CONNACK) this.onConnack_(v.returnCode, v.sessionPresent);
-    else if (type === PacketType.PUBLISH) this.onPublish_(buf, v);
-    else if (type === PacketType.PUBACK) this.acknowledged_(id, Slot.SENT);
-    else if (type === PacketType.PUBCOMP) this.acknowledged_(id, Slot.RELEASED);
-    else if (type === PacketType.PUBREC) { // answer with PUBREL (MQTT-4.3.3-1), paced like the PUBLISH
-      const s = this.findSlot_(id, Slot.SENT);
-      if (s >= 0) {
-        this.slotState_[s] = Slot.RELEASE_QUEUED;
-        this.flush_();
-      } else this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBREL, id));
-    } else if (type === PacketType.PUBREL) {
-      for (let i = 0; i < this.n_; i++) if (this.qos2Ids_[i] === id) this.qos2Ids_[i] = 0;
-      this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBCOMP, id));
-    } else if (type === PacketType.SUBACK) {
-      const code = buf[v.payloadStart];
-      for (let i = 0; i < this.subs_.length; i++) {
-        const sub = this.subs_[i];
-        if (sub.pending !== id) continue;
-        sub.pending = 0;
-        if (code === 0x80) this.emit("subscribed_fail", sub.filter);
-        else this.emit("subscribed", sub.filter, code);
-      }
-    } else if (type === PacketType.UNSUBACK) this.emit("unsubscribed", id);
-    else this.pingSentAt_ = 0; // PINGRESP
-  }
-
-  private onConnack_(rc: number, sessionPresent: boolean): void {
-    if (rc) {
-      // The words for the CONNACK return code (MQTT 3.2.2.3), a literal here like errorText's.
-      this.emit("error", "connection refused: " + "|unacceptable protocol version|identifier rejected|server unavailable|bad user name or password|not authorized".split("|")[rc], Err.REFUSED);
-      this.drop_(Err.REFUSED, State.BACKOFF);
-      return;
-    }
-    this.setState_(State.CONNECTED);
-    this.attempts_ = 0;
-    // Resend what the broker has not acknowledged, with DUP and the original ids (MQTT 4.4).
-    const st = this.slotState_;
-    for (let i = 0; i < this.n_; i++) {
-      if (st[i] === Slot.SENT) {
-        this.slots_[i][0] |= 8;
-        st[i] = Slot.QUEUED;
-      } else if (st[i] === Slot.RELEASED) st[i] = Slot.RELEASE_QUEUED;
-    }
-    // Without a stored session the broker has forgotten our subscriptions (MQTT 3.2.2.2).
-    if (!sessionPresent) for (let i = 0; i < this.subs_.length; i++) this.sendSubscribe_(this.subs_[i]);
-    this.flush_();
-    this.emit("connected", sessionPresent);
-  }
-
-  private onPublish_(buf: Uint8Array, v: Message): void {
-    "ram";
-    if (v.qos === 2 && !this.firstDelivery_(v.packetId)) return;
+    const m = this.msg_;
+    const type = decodePacket(buf, start, end, m);
+    if (type !== PacketType.PUBLISH || this.state_ !== State.CONNECTED || m.qos) return this.onControl_(type);
     const subs = this.subs_;
-    for (let i = 0; i < subs.length; i++) {
-      const h = subs[i].handler;
-      if (h && topicMatches(subs[i].bytes, buf, v.topicStart, v.topicEnd)) h(v);
-    }
-    if (this.listeners_.message || this.listeners_.publish) this.emitMessage_(v);
-    if (v.qos) this.send_(this.tx_, encodeAck(this.tx_, 0, v.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, v.packetId));
+    for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && topicMatches(subs[k + 1], buf, m.topicStart, m.topicEnd)) subs[k + 2](m);
+    if (this.listeners_.message || this.listeners_.publish) this.emitMessage_();
   }
 
-  /** True for a QoS 2 packet id not delivered yet, which it then remembers until PUBREL (MQTT 4.3.3). */
-  private firstDelivery_(id: number): boolean {
-    const ids = this.qos2Ids_;
-    let free = -1;
-    for (let i = 0; i < this.n_; i++) {
-      if (ids[i] === id) { // delivered once already: acknowledge only
-        this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBREC, id));
-        return false;
-      }
-      if (!ids[i] && free < 0) free = i;
-    }
-    if (free < 0) { // no room to remember it: leave it unacknowledged; the broker sends it again
-      this.fail_(Err.BUSY);
-      return false;
-    }
-    ids[free] = id;
-    return true;
-  }
-
-  /** The Espruino MQTT module's events for a received message (these allocate its strings). */
-  private emitMessage_(m: Message): void {
+  /** The `message` and `publish` events of Espruino's MQTT module (their strings allocate). */
+  private emitMessage_(): void {
+    const m = this.msg_;
     const topic = m.topic();
     const message = m.text();
     this.emit("message", topic, message);
     if (this.listeners_.publish) this.emit("publish", { topic: topic, message: message, qos: m.qos, retain: m.retain, dup: m.dup });
   }
 
-  private acknowledged_(id: number, expected: Slot): void {
-    const s = this.findSlot_(id, expected);
-    if (s < 0) return;
-    this.slotState_[s] = Slot.FREE;
-    this.emit("puback", id);
+  /** FrameSink: a packet too large to hold was skipped (a QoS 1/2 PUBLISH is acknowledged all the same,
+   *  so the broker's window never fills), or the stream is lost. */
+  onFrameError(err: number, header: number, id: number): void {
+    this.emit("error", errorText(err), err);
+    if (err !== Err.PACKET_TOO_LARGE) return this.drop_(err, true);
+    if (id && this.state_ === State.CONNECTED) {
+      if (header & 4 && !this.firstDelivery_(id)) return;
+      this.sendAck_(header & 4 ? PacketType.PUBREC : PacketType.PUBACK, id);
+    }
+  }
+
+  /** Every packet but a QoS 0 PUBLISH while connected. */
+  private onControl_(type: number): void {
+    const m = this.msg_;
+    const v = this.v_;
+    if (type < 0 || (this.state_ === State.CONNACK_WAIT) !== (type === PacketType.CONNACK)) {
+      // Malformed, or out of order (MQTT-3.2.0-1: the first packet is CONNACK, and only once).
+      const err = type < 0 ? type : Err.PROTOCOL;
+      this.emit("error", errorText(err), err);
+      return this.drop_(err, true);
+    }
+    const id = m.packetId;
+    if (type === PacketType.PUBLISH) {
+      // QoS 1 (MQTT 4.3.2) or QoS 2, delivered once per id until its PUBREL (MQTT 4.3.3).
+      if (m.qos === 2 && !this.firstDelivery_(id)) return;
+      const subs = this.subs_;
+      for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && topicMatches(subs[k + 1], m.buf, m.topicStart, m.topicEnd)) subs[k + 2](m);
+      if (this.listeners_.message || this.listeners_.publish) this.emitMessage_();
+      // The handlers may have dropped the connection.
+      if (this.conn_) this.sendAck_(m.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, id);
+    } else if (type === PacketType.CONNACK) this.onConnack_();
+    else if (type === PacketType.PUBACK || type === PacketType.PUBCOMP) {
+      const s = this.findSlot_(id, type === PacketType.PUBACK ? Slot.SENT : Slot.RELEASED);
+      if (s < 0) return;
+      v[V.SLOTS + s * SLOT_SIZE + S.STATE] = Slot.FREE;
+      this.emit("puback", id);
+      this.flush_();
+    } else if (type === PacketType.PUBREC) { // answer with PUBREL (MQTT-4.3.3-1), paced like the PUBLISH
+      const s = this.findSlot_(id, Slot.SENT);
+      if (s < 0) return this.sendAck_(PacketType.PUBREL, id);
+      v[V.SLOTS + s * SLOT_SIZE + S.STATE] = Slot.RELEASE_QUEUED;
+      this.flush_();
+    } else if (type === PacketType.PUBREL) {
+      const ids = V.SLOTS + this.limits_.inflight * SLOT_SIZE;
+      for (let i = 0; i < this.limits_.inflight; i++) if (v[ids + i] === id) v[ids + i] = 0;
+      this.sendAck_(PacketType.PUBCOMP, id);
+    } else if (type === PacketType.SUBACK) {
+      const q = this.subAt_();
+      const code = m.buf[m.payloadStart];
+      for (let k = 0; k < this.subs_.length; k += 4) {
+        if (v[q + k / 4] !== id) continue;
+        v[q + k / 4] = 0;
+        if (code === 0x80) this.emit("subscribed_fail", this.subs_[k]);
+        else this.emit("subscribed", this.subs_[k], code);
+      }
+    } else if (type === PacketType.UNSUBACK) this.emit("unsubscribed", id);
+    else v[V.PING_AT] = 0; // PINGRESP
+  }
+
+  /** CONNACK (MQTT 3.2): refused, or connected; then resend what was not acknowledged. */
+  private onConnack_(): void {
+    const m = this.msg_;
+    const v = this.v_;
+    const clean = this.opt_.clean_session !== false;
+    if (m.returnCode || (clean && m.sessionPresent)) {
+      // Refused (MQTT 3.2.2.3, words as literals here like errorText's), or a session kept against a
+      // clean start (MQTT-3.2.2-1).
+      this.emit("error", m.returnCode ? "connection refused: " + ["", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"][m.returnCode] : errorText(Err.PROTOCOL), m.returnCode ? Err.REFUSED : Err.PROTOCOL);
+      return this.drop_(m.returnCode ? Err.REFUSED : Err.PROTOCOL, true);
+    }
+    this.state_ = State.CONNECTED;
+    v[V.ATTEMPTS] = 0;
+    v[V.LAST_RECEIVED] = v[V.LAST_SENT] = this.platform_.time();
+    const n = this.limits_.inflight;
+    // Resend what the broker has not acknowledged, with DUP and the original ids (MQTT 4.4).
+    for (let i = 0; i < n; i++) {
+      const at = V.SLOTS + i * SLOT_SIZE + S.STATE;
+      if (v[at] === Slot.SENT) {
+        this.slots_[i][0] |= 8;
+        v[at] = Slot.QUEUED;
+      } else if (v[at] === Slot.RELEASED) v[at] = Slot.RELEASE_QUEUED;
+    }
+    if (!m.sessionPresent) {
+      // A new session: no incoming QoS 2 state (MQTT-3.1.2-6), no subscriptions (MQTT 3.2.2.2).
+      for (let i = 0; i < n; i++) v[V.SLOTS + n * SLOT_SIZE + i] = 0;
+      for (let k = 0; k < this.subs_.length; k += 4) this.sendSubscribe_(k);
+    }
     this.flush_();
+    this.emit("connected", m.sessionPresent);
+  }
+
+  /** True for a QoS 2 packet id not delivered yet, which it then remembers until PUBREL (MQTT 4.3.3);
+   *  a repeat is acknowledged again. With no room to remember it, it stays unacknowledged (the broker
+   *  sends it again) and `error` says busy. */
+  private firstDelivery_(id: number): boolean {
+    const v = this.v_;
+    const ids = V.SLOTS + this.limits_.inflight * SLOT_SIZE;
+    let free = -1;
+    for (let i = 0; i < this.limits_.inflight; i++) {
+      if (v[ids + i] === id) {
+        this.sendAck_(PacketType.PUBREC, id);
+        return false;
+      }
+      if (!v[ids + i] && free < 0) free = i;
+    }
+    if (free < 0) {
+      this.fail_(Err.BUSY);
+      return false;
+    }
+    v[ids + free] = id;
+    return true;
   }
 
   // ---- sending ---------------------------------------------------------------------------------------
 
-  private send_(buf: Uint8Array, len: number): void {
+  send_(buf: Uint8Array, len: number): void {
     if (!this.conn_ || len < 0) return;
-    this.platform_.send(this.conn_, buf, 0, len);
-    this.unsent_ += len;
-    this.sentSinceTick_ = true;
+    this.conn_.write(toBinaryString(buf, 0, len));
+    this.sent_ += len;
+  }
+
+  private sendAck_(type: number, id: number): void {
+    this.send_(this.tx_, encodeAck(this.tx_, 0, type, id));
   }
 
   /** Sends queued PUBLISH and PUBREL packets, oldest first, while the send window has room. */
-  private flush_(): void {
-    const st = this.slotState_;
+  flush_(): void {
+    const v = this.v_;
+    const n = this.limits_.inflight;
     for (;;) {
       let oldest = -1;
-      for (let i = 0; i < this.n_; i++) {
-        if ((st[i] === Slot.QUEUED || st[i] === Slot.RELEASE_QUEUED) && (oldest < 0 || this.slotSeq_[i] < this.slotSeq_[oldest])) oldest = i;
+      for (let i = 0; i < n; i++) {
+        const st = v[V.SLOTS + i * SLOT_SIZE + S.STATE];
+        if ((st === Slot.QUEUED || st === Slot.RELEASE_QUEUED) && (oldest < 0 || v[V.SLOTS + i * SLOT_SIZE + S.SEQ] < v[V.SLOTS + oldest * SLOT_SIZE + S.SEQ])) oldest = i;
       }
-      if (oldest < 0) return;
-      const publish = st[oldest] === Slot.QUEUED;
-      if (this.state_ !== State.CONNECTED || this.unsent_ + (publish ? this.slotLen_[oldest] : 4) > this.tx_.length) return;
-      st[oldest] = publish ? Slot.SENT : Slot.RELEASED;
-      if (publish) this.send_(this.slots_[oldest], this.slotLen_[oldest]);
-      else this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBREL, this.slotId_[oldest]));
+      if (oldest < 0 || this.state_ !== State.CONNECTED) return;
+      const at = V.SLOTS + oldest * SLOT_SIZE;
+      const publish = v[at + S.STATE] === Slot.QUEUED;
+      const len = publish ? v[at + S.LEN] : 4;
+      if (this.sent_ > this.drained_ && this.sent_ - this.drained_ + len > this.limits_.txWindow) return;
+      v[at + S.STATE] = publish ? Slot.SENT : Slot.RELEASED;
+      if (publish) this.send_(this.slots_[oldest], len);
+      else this.sendAck_(PacketType.PUBREL, v[at + S.ID]);
     }
   }
 
-  private sendSubscribe_(sub: Subscription): void {
-    sub.pending = this.nextPacketId_();
-    this.send_(this.tx_, encodeFilterList(this.tx_, 0, PacketType.SUBSCRIBE, sub.pending, [sub.filter], [sub.qos]));
+  /** SUBSCRIBE for subscription `k`; its packet id waits for the SUBACK. */
+  private sendSubscribe_(k: number): void {
+    const id = this.nextId_();
+    const len = encodeFilterList(this.tx_, 0, PacketType.SUBSCRIBE, id, [this.subs_[k]], [this.subs_[k + 3]]);
+    if (len < 0) return void this.fail_(len);
+    this.v_[this.subAt_() + k / 4] = id;
+    this.send_(this.tx_, len);
   }
 
   // ---- slots and ids ---------------------------------------------------------------------------------
 
   private freeSlot_(): number {
-    for (let i = 0; i < this.n_; i++) if (this.slotState_[i] === Slot.FREE) return i;
+    for (let i = 0; i < this.limits_.inflight; i++) if (!this.v_[V.SLOTS + i * SLOT_SIZE + S.STATE]) return i;
     return -1;
   }
 
   private findSlot_(id: number, s: Slot): number {
-    for (let i = 0; i < this.n_; i++) if (this.slotId_[i] === id && this.slotState_[i] === s) return i;
+    for (let i = 0; i < this.limits_.inflight; i++) if (this.v_[V.SLOTS + i * SLOT_SIZE + S.ID] === id && this.v_[V.SLOTS + i * SLOT_SIZE + S.STATE] === s) return i;
     return -1;
   }
 
-  /** The next packet id: 1..65535, wrapping, never one still in use (MQTT 2.3.1). */
-  private nextPacketId_(): number {
+  /** The next packet id: 1..65535, wrapping, never one still in use by a slot (MQTT 2.3.1). */
+  private nextId_(): number {
+    const v = this.v_;
     for (;;) {
-      const id = (this.nextId_ = (this.nextId_ % 65535) + 1);
+      const id = (v[V.NEXT_ID] = (v[V.NEXT_ID] % 65535) + 1);
       let used = false;
-      for (let i = 0; i < this.n_; i++) if (this.slotState_[i] && this.slotId_[i] === id) used = true;
-      for (let i = 0; i < this.subs_.length; i++) if (this.subs_[i].pending === id) used = true;
+      for (let i = 0; i < this.limits_.inflight; i++) if (v[V.SLOTS + i * SLOT_SIZE + S.STATE] && v[V.SLOTS + i * SLOT_SIZE + S.ID] === id) used = true;
+      const q = this.subAt_();
+      for (let k = 0; k < this.subs_.length; k += 4) if (v[q + k / 4] === id) used = true;
       if (!used) return id;
     }
   }
 
-  private findSub_(filter: string): Subscription | undefined {
-    for (let i = 0; i < this.subs_.length; i++) if (this.subs_[i].filter === filter) return this.subs_[i];
-    return undefined;
+  private findSub_(filter: string): number {
+    for (let k = 0; k < this.subs_.length; k += 4) if (this.subs_[k] === filter) return k;
+    return -1;
   }
 }
