@@ -94,11 +94,15 @@ test("dist/wisp.js on the Espruino interpreter: connect, subscribe, QoS 0/1 roun
       var c = require("wisp").create("127.0.0.1:${broker.port}", { client_id: "espruino-e2e", keep_alive: 10 });
       var got = [];
       c.on("error", function (e) { print("ERROR " + e); });
-      c.on("connected", function () { c.subscribe("e2e/#", { qos: 1 }, function (m) { got.push(m.topic() + "=" + m.text() + "@" + m.qos); }); });
+      var acked = false;
+      var finished = false;
+      function done() { if (finished) return; finished = true; print("GOT " + JSON.stringify(got)); c.disconnect(); setTimeout(quit, 100); }
+      function check() { if (acked && got.length >= 2) done(); }
+      c.on("connected", function () { c.subscribe("e2e/#", { qos: 1 }, function (m) { got.push(m.topic() + "=" + m.text() + "@" + m.qos); check(); }); });
       c.on("subscribed", function () { c.publish("e2e/a", "one", { qos: 1 }); c.publish("e2e/b", "zero"); });
-      c.on("puback", function (id) { print("PUBACK " + id); });
+      c.on("puback", function (id) { print("PUBACK " + id); acked = true; check(); });
       c.connect();
-      setTimeout(function () { print("GOT " + JSON.stringify(got)); c.disconnect(); setTimeout(quit, 100); }, 1500);
+      setTimeout(done, 10000); // gives up: the output then says what arrived
     `, { modules: { wisp: "dist/wisp.js" } });
     assert.match(out, /PUBACK 2/);
     assert.match(out, /GOT \["e2e\/a=one@1","e2e\/b=zero@0"\]/);
