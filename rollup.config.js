@@ -1,5 +1,6 @@
 // Builds what gets flashed: dist/wisp.js (the client as an Espruino module) and one firmware bundle per
-// board in boards/, plus an unminified ESM build of the codec for the Node tests (dist/test/).
+// board in boards/, plus unminified builds of the codec for the tests (dist/test/: ESM for Node, ES5 for
+// the Espruino stand-ins).
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import typescript from "@rollup/plugin-typescript";
@@ -29,6 +30,9 @@ const target = (espruino) => ({
 });
 
 const ts = () => typescript({ tsconfig: "./tsconfig.json", noEmitOnError: true, outputToFilesystem: false });
+/** TypeScript for the test-only entries in test/entries/: const enums kept as objects (Err as a table). */
+const testTs = () =>
+  typescript({ tsconfig: "./tsconfig.json", noEmitOnError: true, outputToFilesystem: false, preserveConstEnums: true, include: ["firmware/**/*.ts", "test/entries/*.ts"] });
 
 /** The part of a board's data the firmware reads (the rest is for the tools and the simulator). */
 const FIRMWARE_FIELDS = ["name", "maxPacket", "maxChunk", "txBuffer", "txWindow", "inflight", "inflightBytes", "maxSubscriptions", "wifi", "pins", "defaults"];
@@ -88,9 +92,16 @@ export default [
     };
   }),
   {
-    input: "firmware/codec/index.ts",
+    input: "test/entries/codec.ts",
     output: { file: "dist/test/codec.mjs", format: "es" },
-    plugins: [target(false), ts()],
+    plugins: [target(false), testTs()],
+  },
+  {
+    // The same codec for Espruino, unminified, for the tests that run it inside the Espruino stand-ins:
+    // the Espruino branch, with failures naming a readable line.
+    input: "test/entries/codec.ts",
+    output: { file: "dist/test/codec.es5.js", format: "cjs", esModule: false, strict: false, generatedCode: { preset: "es5", symbols: false } },
+    plugins: [target(true), testTs()],
   },
   {
     // The codec minified as the firmware is, for profiling it on the Espruino interpreter (bench/).

@@ -8,6 +8,7 @@ import vm from "node:vm";
 import { checkEspruinoSubset } from "./helpers/espruino-subset.mjs";
 import { runOnEspruino, skipWithoutEspruino } from "./helpers/espruino.mjs";
 import { startMosquitto, haveMosquitto } from "./helpers/brokers.mjs";
+import { fakePlatform } from "./helpers/fake-platform.mjs";
 
 const budgets = JSON.parse(readFileSync(new URL("../bench/budgets.json", import.meta.url), "utf8"));
 const artifacts = Object.keys(budgets).filter((k) => k.startsWith("dist/"));
@@ -49,9 +50,22 @@ test("the subset check catches what Espruino cannot run", () => {
 });
 
 test("dist/wisp.js loads as a CommonJS module and encodes a PUBLISH", () => {
-  const exports = {};
-  vm.runInNewContext(readFileSync("dist/wisp.js", "utf8"), { exports, module: { exports }, Uint8Array });
-  assert.equal(typeof exports.create, "function");
+  const module = { exports: {} };
+  vm.runInNewContext(readFileSync("dist/wisp.js", "utf8"), { exports: module.exports, module, Uint8Array });
+  assert.equal(typeof module.exports.create, "function");
+  const fake = fakePlatform();
+  const client = module.exports.create("broker", { client_id: "b", platform: fake.platform });
+  client.connect();
+  fake.conn.handler.onOpen(fake.conn);
+  fake.conn.handler.onData(fake.conn, new Uint8Array([0x20, 0x02, 0x00, 0x00])); // CONNACK accepted
+  fake.sent();
+  assert.equal(client.publish("a/b", "hi"), 0);
+  assert.equal(client.publish("a/b", new Uint8Array([0, 255]), { qos: 1, retain: true }), 1);
+  const hex = fake.sent().map((p) => Buffer.from(p.bytes).toString("hex"));
+  assert.deepEqual(hex, [
+    "3007" + "0003612f62" + "6869", // PUBLISH QoS 0, topic "a/b", payload "hi"
+    "3309" + "0003612f62" + "0001" + "00ff", // PUBLISH QoS 1 RETAIN, packet id 1, payload 00 ff
+  ]);
 });
 
 test("dist/wisp.js loads on the Espruino interpreter with no error", { skip: skipWithoutEspruino }, async () => {
@@ -80,11 +94,15 @@ test("dist/wisp.js on the Espruino interpreter: connect, subscribe, QoS 0/1 roun
       var c = require("wisp").create("127.0.0.1:${broker.port}", { client_id: "espruino-e2e", keep_alive: 10 });
       var got = [];
       c.on("error", function (e) { print("ERROR " + e); });
-      c.on("connected", function () { c.subscribe("e2e/#", { qos: 1 }, function (m) { got.push(m.topic() + "=" + m.text() + "@" + m.qos); }); });
+      var acked = false;
+      var finished = false;
+      function done() { if (finished) return; finished = true; print("GOT " + JSON.stringify(got)); c.disconnect(); setTimeout(quit, 100); }
+      function check() { if (acked && got.length >= 2) done(); }
+      c.on("connected", function () { c.subscribe("e2e/#", { qos: 1 }, function (m) { got.push(m.topic() + "=" + m.text() + "@" + m.qos); check(); }); });
       c.on("subscribed", function () { c.publish("e2e/a", "one", { qos: 1 }); c.publish("e2e/b", "zero"); });
-      c.on("puback", function (id) { print("PUBACK " + id); });
+      c.on("puback", function (id) { print("PUBACK " + id); acked = true; check(); });
       c.connect();
-      setTimeout(function () { print("GOT " + JSON.stringify(got)); c.disconnect(); setTimeout(quit, 100); }, 1500);
+      setTimeout(done, 10000); // gives up: the output then says what arrived
     `, { modules: { wisp: "dist/wisp.js" } });
     assert.match(out, /PUBACK 2/);
     assert.match(out, /GOT \["e2e\/a=one@1","e2e\/b=zero@0"\]/);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import mqtt from "mqtt";
 import { loadWisp } from "../host-sim/load.mjs";
 import { BROKERS, startAedes } from "./helpers/brokers.mjs";
-import { waitFor, sleep, recordingPlatform, recordEvents } from "./helpers/util.mjs";
+import { waitFor, recordingPlatform, recordEvents } from "./helpers/util.mjs";
 
 const wisp = loadWisp();
 let clientCount = 0;
@@ -67,9 +67,12 @@ for (const b of BROKERS) {
       await p.publishAsync("it2/in", "two", { qos: 2 });
       assert.ok(w.client.publish("it2/out", "deux", { qos: 2 }) > 0);
       await waitFor(() => got.length === 1 && fromWisp.length === 1 && w.client.pending === 0, "both messages, and PUBCOMP");
-      await sleep(200);
-      assert.deepEqual(got, [["it2/in", "two", 2]]);
-      assert.deepEqual(fromWisp, [["it2/out", "deux", 2]]);
+      // A second message each way behind the first: a duplicate of the first would arrive before it.
+      await p.publishAsync("it2/in", "end", { qos: 2 });
+      assert.ok(w.client.publish("it2/out", "fin", { qos: 2 }) > 0);
+      await waitFor(() => got.some((m) => m[1] === "end") && fromWisp.some((m) => m[1] === "fin") && w.client.pending === 0, "the second message each way");
+      assert.deepEqual(got, [["it2/in", "two", 2], ["it2/in", "end", 2]]);
+      assert.deepEqual(fromWisp, [["it2/out", "deux", 2], ["it2/out", "fin", 2]]);
     });
 
     test("retained messages arrive flagged retain on subscribe", async () => {
@@ -96,12 +99,20 @@ for (const b of BROKERS) {
       w.platform.sockets[0].destroy();
       await waitFor(() => wills.length === 1, "the will");
       assert.deepEqual(wills, [["it/will/status", "offline", false]]);
-      const w2 = wispClient(broker.url, { will: { topic: "it/will/status", message: "offline" } });
+      const id = `wisp-it-will-${process.pid}-${b.name}`;
+      const w2 = wispClient(broker.url, { client_id: id, will: { topic: "it/will/status", message: "offline" } });
       w2.client.connect();
       await waitFor(() => w2.client.connected, "connected");
       w2.client.disconnect();
-      await sleep(300);
-      assert.equal(wills.length, 1, "a clean DISCONNECT must not publish the will");
+      // The same client id connecting again means the broker is done with the first connection (its will
+      // sent or dropped); a message published after that reaches the peer after any will.
+      const w3 = wispClient(broker.url, { client_id: id });
+      track(w3.client);
+      w3.client.connect();
+      await waitFor(() => w3.client.connected, "connected again under the same client id");
+      assert.ok(w3.client.publish("it/will/marker", "after", { qos: 1 }) > 0);
+      await waitFor(() => wills.some((m) => m[0] === "it/will/marker"), "the marker published after the clean DISCONNECT");
+      assert.deepEqual(wills.map((m) => m[0]), ["it/will/status", "it/will/marker"], "a clean DISCONNECT must not publish the will");
     });
 
     test("persistent session: QoS 1 messages sent while offline arrive after reconnect", async () => {
@@ -139,13 +150,20 @@ describe("refusals (Aedes with auth hooks)", () => {
 
   test("a refused CONNACK is an error in words, never `connected`, retried with backoff, not a storm", async () => {
     const w = wispClient(broker.url, { username: "bad", password: "x", reconnect_min: 200, reconnect_max: 800 });
+    const at = [];
+    w.client.on("error", () => at.push(Date.now()));
     w.client.connect();
-    await sleep(2500);
+    await waitFor(() => at.length >= 5, () => `five refused attempts (${at.length} so far)`, 8000);
     w.client.disconnect();
     const errors = w.events.filter((e) => e[0] === "error");
     assert.ok(!w.events.some((e) => e[0] === "connected"));
     assert.equal(errors[0][1], "connection refused: bad user name or password");
-    assert.ok(errors.length >= 3 && errors.length <= 6, `${errors.length} attempts in 2.5 s`);
+    // Retry i waits min(800, 200 · 2^i) ms times 0.5..1 (jitter), on the client's 250 ms tick.
+    const gaps = at.slice(1).map((t, i) => t - at[i]);
+    gaps.forEach((gap, i) => {
+      const step = Math.min(800, 200 * 2 ** i);
+      assert.ok(gap >= step / 2 - 20 && gap <= step + 250 + 250, `retry ${i + 1} after ${gap} ms (backoff step ${step} ms); gaps ${gaps}`);
+    });
   });
 
   test("SUBACK 0x80 ⇒ subscribed_fail; the other filter is subscribed", async () => {

@@ -75,7 +75,7 @@ test("a broker list is failed over in turn", () => {
     seen.push(`${t.fake.conn.host}:${t.fake.conn.port}`);
     t.fake.conn.handler.onClose(t.fake.conn);
     const conns = t.fake.conns.length;
-    while (t.fake.conns.length === conns) t.fake.advance(250);
+    t.fake.advanceUntil(() => t.fake.conns.length > conns, 10000, `reconnect after ${seen.at(-1)}`);
   }
   assert.deepEqual(seen, ["a:1", "b:2", "c:1883", "a:1"]);
 });
@@ -90,14 +90,11 @@ test("keepalive: PINGREQ after keep_alive s without sending; no PINGRESP ⇒ dea
   assert.deepEqual(t.fake.sent().map((p) => p.type), [TYPES.pingreq]);
   receive(t, gen({ cmd: "pingresp" }));
   const pongAt = t.fake.now;
-  let pingAt = 0;
-  while (!pingAt) {
-    t.fake.advance(250);
-    if (t.fake.sent().some((p) => p.type === TYPES.pingreq)) pingAt = t.fake.now;
-  }
+  t.fake.advanceUntil(() => t.fake.sent().some((p) => p.type === TYPES.pingreq), 20000, "a second PINGREQ");
+  const pingAt = t.fake.now;
   assert.ok(pingAt - pongAt >= 9750 && pingAt - pongAt <= 10250, `PINGREQ ${pingAt - pongAt} ms after the last exchange`);
   const conns = t.fake.conns.length;
-  while (t.client.connected) t.fake.advance(250);
+  t.fake.advanceUntil(() => !t.client.connected, 10000, "the connection declared dead");
   const deadAfter = t.fake.now - pingAt;
   assert.ok(deadAfter > 3000 && deadAfter <= 3250, `declared dead ${deadAfter} ms after PINGREQ (ping_timeout 3000)`);
   assert.equal(t.fake.conns[conns - 1].closed, true);

@@ -4,6 +4,8 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +14,7 @@ import mqttPacket from "mqtt-packet";
 import { loadWisp } from "../host-sim/load.mjs";
 import { startAedes, startMosquitto, freePort, skipWithoutMosquitto } from "./helpers/brokers.mjs";
 import { startProxy } from "./helpers/proxy.mjs";
-import { waitFor, sleep, recordingPlatform, recordEvents } from "./helpers/util.mjs";
+import { waitFor, recordingPlatform, recordEvents } from "./helpers/util.mjs";
 import { Err } from "./helpers/codec.mjs";
 
 const wisp = loadWisp();
@@ -47,6 +49,42 @@ function publishSequence(client, topic, n) {
   return { get published() { return next; } };
 }
 
+/** The PUBLISH packets a client put on the wire, per proxied connection, parsed by mqtt-packet:
+ *  pass `tap` as the proxy's onClientData. */
+function wireLog() {
+  const parsers = new Map();
+  const publishes = [];
+  return {
+    publishes,
+    tap(connection, data) {
+      if (!parsers.has(connection)) {
+        const parser = mqttPacket.parser({ protocolVersion: 4 });
+        parser.on("packet", (p) => { if (p.cmd === "publish") publishes.push({ connection, id: p.messageId, payload: String(p.payload), qos: p.qos, dup: p.dup }); });
+        parser.on("error", (e) => publishes.push({ connection, error: e.message }));
+        parsers.set(connection, parser);
+      }
+      parsers.get(connection).parse(data);
+    },
+    /** QoS 1/2 PUBLISHes sent again (same packet id and payload as one sent before): how many, how many
+     *  of them flagged DUP, and the wire's parse errors. */
+    resends() {
+      const seen = new Set();
+      const out = { resent: 0, resentWithDup: 0, resentWithoutDup: [], parseErrors: publishes.filter((p) => p.error).map((p) => p.error) };
+      for (const p of publishes) {
+        if (p.error || !p.qos) continue;
+        const key = `${p.id}:${p.payload}`;
+        if (seen.has(key)) {
+          out.resent++;
+          if (p.dup) out.resentWithDup++;
+          else if (out.resentWithoutDup.length < 5) out.resentWithoutDup.push(key);
+        }
+        seen.add(key);
+      }
+      return out;
+    },
+  };
+}
+
 /** An MQTT.js subscriber with a persistent session counting what arrives. */
 async function counter(url, topic, clientId) {
   const seen = new Map();
@@ -71,15 +109,20 @@ async function counter(url, topic, clientId) {
       }
       return { received: seen.size, missing, duplicates, gaps: gaps.slice(0, 5).map((g) => g.join("-")).join(",") };
     },
+    /** Resolves when "0".."n-1" have all arrived; fails naming the missing ones after timeoutMs. */
+    allArrived(n, timeoutMs = 15000) {
+      return waitFor(() => this.accounting(n).missing === 0, () => `every message at the subscriber: ${JSON.stringify(this.accounting(n))}`, timeoutMs);
+    },
   };
 }
 
 describe("through a misbehaving proxy (Aedes behind it)", () => {
   let broker;
   let proxy;
+  let wire;
   before(async () => {
     broker = await startAedes();
-    proxy = await startProxy(broker.port);
+    proxy = await startProxy(broker.port, { onClientData: (c, d) => wire && wire.tap(c, d) });
   });
   after(async () => {
     await proxy.stop();
@@ -97,14 +140,17 @@ describe("through a misbehaving proxy (Aedes behind it)", () => {
     w.client.connect();
     await waitFor(() => w.events.some((e) => e[0] === "subscribed"), "SUBACK through the proxy");
     const p = publishSequence(w.client, "f/split", N);
-    await waitFor(() => p.published === N && w.client.pending === 0 && c.accounting(N).missing === 0 && echo.length >= N, "all messages", 60000);
+    await waitFor(() => p.published === N && w.client.pending === 0, "every message published and acknowledged", 60000);
+    await c.allArrived(N);
+    await waitFor(() => echo.length >= N, () => `the echo of every message at Wisp (${echo.length})`);
     proxy.state.mode = "pass";
     proxy.state.delayMs = 0;
     w.client.disconnect();
     c.sub.end(true);
     const a = c.accounting(N);
     log("split+delay:", JSON.stringify({ sent: N, ...a, echoedToWisp: echo.length, dupResends: w.counts.dup }));
-    assert.equal(a.missing, 0);
+    assert.equal(new Set(echo).size, N, "the echoes at Wisp are not N distinct messages");
+    assert.deepEqual(w.events.filter((e) => e[0] === "error"), [], "errors through a splitting, delaying link");
   });
 
   test("half-open link (blackhole): detected by keepalive within keep_alive + ping_timeout, then recovered", async () => {
@@ -123,24 +169,31 @@ describe("through a misbehaving proxy (Aedes behind it)", () => {
     assert.deepEqual(w.events.find((e) => e[0] === "disconnected"), ["disconnected", "timeout", Err.TIMEOUT]);
   });
 
-  test("connections cut repeatedly mid-stream: zero QoS 1 messages lost", async () => {
+  test("connections cut repeatedly mid-stream: zero QoS 1 messages lost, every resend flagged DUP", async () => {
     const N = 1000;
     const c = await counter(broker.url, "f/cut", `sub-cut-${process.pid}`);
+    wire = wireLog();
     const w = countedClient(proxy.url, { clean_session: false });
     w.client.connect();
     await waitFor(() => w.client.connected, "connected");
     const p = publishSequence(w.client, "f/cut", N);
-    for (let i = 0; i < 5; i++) {
-      await sleep(60);
+    // Each cut once the client is back and has made progress since the last one.
+    for (let i = 1; i <= 5; i++) {
+      await waitFor(() => w.client.connected && w.client.pending > 0 && p.published >= (i * N) / 6, `progress before cut ${i}`, 30000);
       proxy.cut();
     }
-    await waitFor(() => p.published === N && w.client.pending === 0 && c.accounting(N).missing === 0, "all messages", 60000);
+    await waitFor(() => p.published === N && w.client.pending === 0, "every message published and acknowledged", 60000);
+    await c.allArrived(N);
     w.client.disconnect();
     c.sub.end(true);
     const a = c.accounting(N);
-    log("cut x5:", JSON.stringify({ sent: N, ...a, dupResends: w.counts.dup, reconnects: w.events.filter((e) => e[0] === "connected").length - 1 }));
-    assert.equal(a.missing, 0);
-    assert.ok(w.events.filter((e) => e[0] === "connected").length >= 2, "the cuts did not interrupt anything");
+    const r = wire.resends();
+    wire = null;
+    log("cut x5:", JSON.stringify({ sent: N, ...a, dupResends: w.counts.dup, resentOnWire: r.resent, reconnects: w.events.filter((e) => e[0] === "connected").length - 1 }));
+    assert.ok(w.events.filter((e) => e[0] === "connected").length >= 6, "a cut did not interrupt the session");
+    assert.deepEqual(r.parseErrors, []);
+    assert.deepEqual(r.resentWithoutDup, [], "messages sent again without DUP (id:payload)");
+    assert.equal(r.resentWithDup, r.resent);
   });
 });
 
@@ -152,26 +205,36 @@ describe("Mosquitto stopped and restarted mid-stream", { skip: skipWithoutMosqui
     let broker = await startMosquitto(port, { persistDir: dir });
     const url = `127.0.0.1:${port}`;
     const c = await counter(url, "f/restart", `sub-restart-${process.pid}`);
-    const w = countedClient(url, { clean_session: false, keep_alive: 2 });
+    // Wisp reaches Mosquitto through a passing proxy, which reads what Wisp puts on the wire.
+    const wire = wireLog();
+    const proxy = await startProxy(port, { onClientData: wire.tap });
+    const w = countedClient(proxy.url, { clean_session: false, keep_alive: 2 });
     w.client.connect();
     await waitFor(() => w.client.connected, "connected");
     const p = publishSequence(w.client, "f/restart", N);
     for (let i = 0; i < 3; i++) {
-      await waitFor(() => p.published >= ((i + 1) * N) / 4, "progress", 30000);
+      // Stopped with messages in flight, which must then be resent flagged DUP.
+      await waitFor(() => p.published >= ((i + 1) * N) / 4 && w.client.pending > 0, "progress", 30000);
       await broker.stop("SIGTERM");
-      await sleep(300);
+      await waitFor(() => !w.client.connected, "the client noticing the broker gone");
       broker = await startMosquitto(port, { persistDir: dir });
     }
-    await waitFor(() => p.published === N && w.client.pending === 0 && c.accounting(N).missing === 0,
-      () => `all messages: ${JSON.stringify({ published: p.published, pending: w.client.pending, connected: w.client.connected, ...c.accounting(N), events: w.events.slice(-6) })}`, 60000);
+    await waitFor(() => p.published === N && w.client.pending === 0,
+      () => `every message published and acknowledged: ${JSON.stringify({ published: p.published, pending: w.client.pending, connected: w.client.connected, events: w.events.slice(-6) })}`, 60000);
+    await c.allArrived(N);
     w.client.disconnect();
     c.sub.end(true);
+    await proxy.stop();
     await broker.stop();
     const a = c.accounting(N);
+    const r = wire.resends();
     const reconnects = w.events.filter((e) => e[0] === "connected").length - 1;
-    log("mosquitto restarts x3:", JSON.stringify({ sent: N, ...a, dupResends: w.counts.dup, reconnects }));
-    assert.equal(a.missing, 0);
+    log("mosquitto restarts x3:", JSON.stringify({ sent: N, ...a, resentOnWire: r.resent, resentWithDup: r.resentWithDup, reconnects }));
     assert.ok(reconnects >= 3, `${reconnects} reconnects`);
+    assert.deepEqual(r.parseErrors, []);
+    assert.ok(r.resent >= 1, "no QoS 1 message was sent again after the restarts (nothing was in flight?)");
+    assert.deepEqual(r.resentWithoutDup, [], "messages sent again without DUP (id:payload)");
+    assert.equal(r.resentWithDup, r.resent);
   });
 });
 
@@ -182,14 +245,17 @@ describe("a fake broker sending bad packets", () => {
   const script = [];
   let conns = 0;
   const delivered = [];
+  /** Bytes each connection was sent after CONNACK and flushed, by connection number from 1. */
+  const flushed = [];
   before(async () => {
     server = net.createServer((s) => {
-      const bad = script[conns++];
+      const conn = ++conns;
+      const bad = script[conn - 1];
       const parser = mqttPacket.parser();
       parser.on("packet", (p) => {
         if (p.cmd === "connect") {
           s.write(mqttPacket.generate({ cmd: "connack", returnCode: 0, sessionPresent: false }));
-          if (bad) bad(s);
+          if (bad) s[bad.end ? "end" : "write"](bad.bytes, () => (flushed[conn] = bad.bytes.length));
         } else if (p.cmd === "publish") {
           delivered.push(String(p.payload));
           if (p.qos) s.write(mqttPacket.generate({ cmd: "puback", messageId: p.messageId }));
@@ -203,32 +269,51 @@ describe("a fake broker sending bad packets", () => {
   });
   after(() => new Promise((r) => server.close(r)));
 
+  // 16 MiB streamed after the fault where the client keeps the connection and must skip what it gets: a
+  // client that buffered it would grow by as much, four times GROWTH_BOUND (which leaves room for the
+  // collector's and the JIT's noise). Allocated once, before any heap is measured.
+  const FLOOD = 16 << 20;
+  const oversize = mqttPacket.generate({ cmd: "publish", topic: "big", payload: Buffer.alloc(10240, 0x61), qos: 0 });
+  const oversizeFlood = Buffer.concat(Array(Math.ceil(FLOOD / oversize.length)).fill(oversize));
+  const claimFlood = Buffer.concat([Buffer.from([0x30, 0xff, 0xff, 0xff, 0x7f, 0x00, 0x01, 0x61]), Buffer.alloc(FLOOD, 0x61)]);
+  const GROWTH_BOUND = FLOOD / 4;
+  const gc = (v8.setFlagsFromString("--expose-gc"), vm.runInNewContext("gc"));
+  /** Heap and array-buffer bytes in use after a full collection. */
+  const memory = () => { gc(); const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+
   const cases = [
-    ["malformed (PUBACK with flags 0001)", (s) => s.write(Buffer.from([0x41, 0x02, 0x00, 0x01])), "bad header flags"],
-    ["truncated PUBLISH, then the socket closes", (s) => s.end(Buffer.from([0x30, 0x10, 0x00, 0x05, 0x61])), "truncated packet"],
-    ["unknown packet type 15", (s) => s.write(Buffer.from([0xf0, 0x00])), "unexpected packet"],
-    ["CONNECT sent to the client", (s) => s.write(mqttPacket.generate({ cmd: "connect", clientId: "x" })), "unexpected packet"],
-    ["10 KB PUBLISH (larger than the receive buffer)", (s) => s.write(mqttPacket.generate({ cmd: "publish", topic: "big", payload: Buffer.alloc(10240, 0x61), qos: 0 })), "packet too large"],
-    ["268 MB length claim, then silence", (s) => s.write(Buffer.from([0x30, 0xff, 0xff, 0xff, 0x7f, 0x00, 0x01, 0x61])), "packet too large"],
-    ["five-byte Remaining Length", (s) => s.write(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01])), "bad remaining length"],
+    ["malformed (PUBACK with flags 0001)", { bytes: Buffer.from([0x41, 0x02, 0x00, 0x01]) }, "bad header flags"],
+    ["truncated PUBLISH, then the socket closes", { bytes: Buffer.from([0x30, 0x10, 0x00, 0x05, 0x61]), end: true }, "truncated packet"],
+    ["unknown packet type 15", { bytes: Buffer.from([0xf0, 0x00]) }, "unexpected packet"],
+    ["CONNECT sent to the client", { bytes: mqttPacket.generate({ cmd: "connect", clientId: "x" }) }, "unexpected packet"],
+    ["16 MiB of 10 KB PUBLISHes (each larger than the receive buffer)", { bytes: oversizeFlood }, "packet too large"],
+    ["268 MB length claim, 16 MiB of its body, then silence", { bytes: claimFlood }, "packet too large"],
+    ["five-byte Remaining Length", { bytes: Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]) }, "bad remaining length"],
   ];
 
   for (const [name, bad, reason] of cases) {
     test(`${name}: error "${reason}", no crash, no growth, the session recovers and delivers`, async () => {
       script.length = 0;
       conns = 0;
+      flushed.length = 0;
       script.push(bad);
       const w = countedClient(`127.0.0.1:${port}`, { keep_alive: 1, ping_timeout: 500, limits: { maxPacket: 1024 } });
-      const heapBefore = process.memoryUsage().heapUsed;
+      const before = memory();
       w.client.connect();
       await waitFor(() => w.events.some((e) => e[0] === "error"), "an error event");
+      // Growth is measured once the client has read everything the fault sent (or has dropped the link):
+      // whatever it kept of it is still held then.
+      await waitFor(() => flushed[1] !== undefined && (w.platform.sockets[0].bytesRead >= 4 + bad.bytes.length || w.platform.sockets[0].destroyed),
+        () => `the client reading the fault's ${bad.bytes.length} bytes (read ${w.platform.sockets[0].bytesRead})`, 15000);
+      const grown = memory() - before;
       const id = w.client.publish("after/fault", `ok-${name}`, { qos: 1 });
       assert.ok(id > 0);
       await waitFor(() => delivered.includes(`ok-${name}`) && w.client.pending === 0, "recovery and delivery", 15000);
       w.client.disconnect();
       const errors = w.events.filter((e) => e[0] === "error").map((e) => e[1]);
-      log(`${name}: error events ${JSON.stringify(errors)}; connections ${conns}; heap delta ${((process.memoryUsage().heapUsed - heapBefore) / 1024).toFixed(0)} KiB`);
+      log(`${name}: error events ${JSON.stringify(errors.slice(0, 3))}${errors.length > 3 ? ` and ${errors.length - 3} more` : ""}; connections ${conns}; ${bad.bytes.length} B sent after CONNACK; heap + buffers grew ${(grown / 1024).toFixed(0)} KiB`);
       assert.equal(errors[0], reason);
+      assert.ok(grown < GROWTH_BOUND, `heap + buffers grew ${grown} B after ${bad.bytes.length} B of fault`);
     });
   }
 });

@@ -121,9 +121,10 @@ for (const b of BROKERS) {
 
     test("telemetry arrives at the configured 10 Hz with joint angles, IMU and battery", async () => {
       const from = Date.now();
-      await sleep(2000);
-      const got = watcher.of(topic("telemetry")).filter((m) => m.at >= from);
-      const rate = got.length / 2;
+      const since = () => watcher.of(topic("telemetry")).filter((m) => m.at >= from);
+      await waitFor(() => since().length >= 21, () => `21 telemetry messages (${since().length} so far)`, 6000);
+      const got = since().slice(0, 21);
+      const rate = Number((20 / ((got[20].at - got[0].at) / 1000)).toFixed(1)); // 20 intervals
       log(`${b.name}: telemetry ${rate} msg/s`);
       assert.ok(rate >= 8 && rate <= 11, `${rate} msg/s`);
       const t = JSON.parse(got.at(-1).text);
@@ -140,11 +141,9 @@ for (const b of BROKERS) {
       await waitFor(() => watcher.of(topic("event")).some((m) => m.text.includes('"ack":"trot"')), "ack");
       await waitFor(() => JSON.parse(watcher.of(topic("telemetry")).at(-1).text).gait.trim() === "trot", "trot in telemetry");
       const before = board.angles();
-      await sleep(300);
-      const moved = board.angles().some((a, i) => Math.abs(a - before[i]) > 2);
-      assert.ok(moved, "servos did not move while trotting");
-      const gyros = watcher.of(topic("telemetry")).slice(-5).map((m) => Math.abs(JSON.parse(m.text).imu[3]));
-      assert.ok(Math.max(...gyros) > 1, "the IMU does not feel the trot");
+      await waitFor(() => board.angles().some((a, i) => Math.abs(a - before[i]) > 2), "servos moving while trotting", 3000);
+      const gyro = () => Math.max(...watcher.of(topic("telemetry")).slice(-5).map((m) => Math.abs(JSON.parse(m.text).imu[3])));
+      await waitFor(() => gyro() > 1, () => `the IMU feeling the trot (gyro x up to ${gyro()} °/s in the last 5 telemetry messages)`, 3000);
       await watcher.w.publishAsync(topic("cmd"), "not json", { qos: 1 });
       await waitFor(() => watcher.of(topic("event")).some((m) => m.text.includes("bad command")), "bad command reported");
     });
@@ -154,12 +153,16 @@ for (const b of BROKERS) {
       await waitFor(() => JSON.parse(watcher.of(topic("telemetry")).at(-1).text).gait.trim() === "walk", "walking");
       const port = broker.port;
       watcher.w.end(true);
+      const stoppedAt = Date.now();
       await broker.stop();
-      await sleep(1600); // failsafe_ms is 1000
+      // Walking, the four thighs are never neutral together with every servo at its target: standing is.
+      const standing = () => board.servos.every((s, i) => Math.abs(s.angle() - s.target) < 0.5 && (i % 3 !== 1 || Math.abs(s.angle()) < 1));
+      await waitFor(standing, "standing still after the failsafe (thighs neutral, servos settled)", 1000 + 3000); // failsafe_ms is 1000
+      assert.ok(Date.now() - stoppedAt >= 1000 - 50, `stood still ${Date.now() - stoppedAt} ms after the broker went, before failsafe_ms`);
+      // Holding still can only be seen over time: half a second, 25 of the board's control periods.
       const frozen = board.angles();
       await sleep(500);
       assert.deepEqual(board.angles().map(Math.round), frozen.map(Math.round), "servos still moving after the failsafe");
-      assert.ok(frozen.every((a, i) => i % 3 !== 1 || Math.abs(a) < 1), "not standing: thighs not neutral");
       // The board stays off the network until the watcher listens again: its events are one-shot.
       board.sim.wifi = false;
       broker = await b.start(port);
@@ -173,7 +176,7 @@ for (const b of BROKERS) {
     test("a Wi-Fi drop-out: the board reconnects by itself and telemetry resumes", async () => {
       const before = watcher.of(topic("telemetry")).length;
       board.dropWifi(1500);
-      await sleep(1500);
+      await waitFor(() => board.sim.wifi === true, "Wi-Fi back after 1.5 s", 5000);
       const during = watcher.of(topic("telemetry")).length;
       await waitFor(() => watcher.of(topic("telemetry")).length > during + 5, "telemetry after the drop-out", 15000);
       assert.ok(during - before <= 3, `${during - before} telemetry messages while Wi-Fi was down`);
@@ -200,14 +203,22 @@ describe("a fleet of 50 simulated boards against Mosquitto", { skip: skipWithout
       board: "esp32", serial: `f1ee7${String(i).padStart(7, "0")}`,
       config: { brokers: [broker.url], device: `fleet-${i}`, rate_hz: 5 },
     }).boot());
-    await sleep(3000);
-    for (const b of boards) b.powerOff();
-    await sleep(500);
     const perDevice = new Map();
-    for (const m of watcher.seen) {
-      const id = m.topic.split("/")[1];
-      (perDevice.get(id) || perDevice.set(id, []).get(id)).push(JSON.parse(m.text).n);
-    }
+    let counted = 0;
+    const count = () => {
+      for (; counted < watcher.seen.length; counted++) {
+        const m = watcher.seen[counted];
+        const id = m.topic.split("/")[1];
+        (perDevice.get(id) || perDevice.set(id, []).get(id)).push(JSON.parse(m.text).n);
+      }
+      return perDevice;
+    };
+    const MIN = 10;
+    await waitFor(() => count().size === N && [...perDevice.values()].every((seqs) => seqs.length >= MIN),
+      () => `${MIN} telemetry messages from each of ${N} boards (${[...count().values()].filter((q) => q.length >= MIN).length} boards have them)`, 30000);
+    for (const b of boards) b.powerOff();
+    // Later messages only extend each board's sequence: whatever is still on its way cannot open a gap.
+    count();
     let total = 0;
     let unaccounted = 0;
     for (const [, seqs] of perDevice) {
@@ -217,8 +228,6 @@ describe("a fleet of 50 simulated boards against Mosquitto", { skip: skipWithout
     log(`fleet: ${perDevice.size} boards, ${total} telemetry messages, ${unaccounted} unaccounted`);
     watcher.w.end(true);
     await broker.stop();
-    assert.equal(perDevice.size, N, "boards that never published");
     assert.equal(unaccounted, 0);
-    assert.ok(total >= N * 10, `${total} messages`);
   });
 });

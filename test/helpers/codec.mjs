@@ -1,14 +1,15 @@
-// Test-side glue: the codec build, the Err names from firmware/errors.ts, and converters between
-// mqtt-packet's object shape and Wisp's encode calls / decoded views.
+// Test-side glue: the codec build (test/entries/codec.ts) on both of its branches, its Err table, and
+// converters between mqtt-packet's object shape and Wisp's encode calls / decoded views.
 import { readFileSync } from "node:fs";
+import vm from "node:vm";
+import { createBareEnv } from "../../host-sim/espruino-env.mjs";
 import * as codec from "../../dist/test/codec.mjs";
 
 export { codec };
+const defaultCodec = codec;
 
-/** Err name → number, read from the one error enum. */
-export const Err = Object.fromEntries(
-  [...readFileSync(new URL("../../firmware/errors.ts", import.meta.url), "utf8").matchAll(/^\s*(\w+) = (-\d+),/gm)].map((m) => [m[1], Number(m[2])]),
-);
+/** Err name → number, as the build has them (the enum's reverse entries, number → name, left out). */
+export const Err = Object.fromEntries(Object.entries(codec.Err).filter(([, v]) => typeof v === "number"));
 /** Err number → name. */
 export const errName = (n) => Object.keys(Err).find((k) => Err[k] === n) ?? String(n);
 
@@ -17,8 +18,9 @@ const CMD = Object.fromEntries(Object.entries(TYPES).map(([k, v]) => [v, k]));
 
 const asBytes = (p) => (p == null ? "" : typeof p === "string" ? p : new Uint8Array(p));
 
-/** Encodes a packet given in mqtt-packet's shape with Wisp's encoders; returns the end offset or an Err. */
-export function encodeFromPacket(buf, off, p) {
+/** Encodes a packet given in mqtt-packet's shape with Wisp's encoders (of `codec`, by default the Node
+ *  build); returns the end offset or an Err. */
+export function encodeFromPacket(buf, off, p, codec = defaultCodec) {
   switch (p.cmd) {
     case "connect":
       return codec.encodeConnect(buf, off, p.clientId, p.keepalive, p.clean, p.will ? p.will.topic : "",
@@ -69,4 +71,48 @@ export function normalize(p) {
 /** Keeps only the keys of `shape` from `obj` (mqtt-packet adds length, dup, … to every packet). */
 export function pick(obj, shape) {
   return Object.fromEntries(Object.keys(shape).map((k) => [k, obj[k]]));
+}
+
+const ES5_BUILD = "dist/test/codec.es5.js";
+
+/** The codec built in ES5 (dist/test/codec.es5.js) running inside the Espruino stand-ins, where
+ *  `Uint8Array#set(string)`, `E.isUTF8` and `E.toString` exist, so it takes its native-string branch
+ *  (NATIVE_STRING_SET). Called from Node like the Node build: a Node Uint8Array argument is copied into
+ *  one of the stand-ins' arrays for the call and copied back after it (encoders write into it); arrays
+ *  and objects the codec hands out (Framer, PacketView, onPacket's buffer) are the stand-ins' own. */
+export function espruinoCodec() {
+  const env = createBareEnv({ modules: { [ES5_BUILD]: readFileSync(new URL(`../../${ES5_BUILD}`, import.meta.url), "utf8") } });
+  const inner = env.context.require(ES5_BUILD);
+  const U8 = vm.runInContext("Uint8Array", env.context);
+  const toInner = (args) => args.map((a) => (a instanceof Uint8Array ? new U8(a) : a && a.__innerTarget ? a.__innerTarget : a));
+  const copyBack = (args, inArgs) => args.forEach((a, i) => { if (a instanceof Uint8Array) a.set(inArgs[i]); });
+  const wrap = (v) => {
+    if (typeof v === "function") {
+      return new Proxy(v, {
+        apply(fn, self, args) {
+          const inArgs = toInner(args);
+          try { return wrap(Reflect.apply(fn, self && self.__innerTarget ? self.__innerTarget : self, inArgs)); } finally { copyBack(args, inArgs); }
+        },
+        construct(fn, args) { return wrap(Reflect.construct(fn, toInner(args))); },
+        get(fn, k) { return k === "__innerTarget" ? fn : wrap(fn[k]); },
+      });
+    }
+    if (v && typeof v === "object" && !(v instanceof U8)) {
+      return new Proxy(v, { get: (o, k) => (k === "__innerTarget" ? o : wrap(o[k])) });
+    }
+    return v;
+  };
+  return { codec: wrap(inner), NATIVE_STRING_SET: inner.NATIVE_STRING_SET };
+}
+
+/** The codec's two branches, for suites that run on both: the Node build (JavaScript strings encoded by
+ *  hand) and the ES5 build inside the Espruino stand-ins (native string copies). `label` prefixes test
+ *  names; `todo(what)` gives node:test options marking a known failure of that branch (none on Node). */
+export function codecBranches() {
+  const esp = espruinoCodec();
+  if (!esp.NATIVE_STRING_SET) throw new Error(`${ES5_BUILD} did not take its native-string branch in the Espruino stand-ins`);
+  return [
+    { name: "node", label: "", codec, todo: () => ({}) },
+    { name: "espruino", label: "Espruino branch: ", codec: esp.codec, todo: (what) => (what ? { todo: `codec Espruino branch: ${what}` } : {}) },
+  ];
 }

@@ -8,6 +8,7 @@ export function splitPackets(bytes) {
   while (o < bytes.length) {
     const p = codec.readLength(bytes, o + 1, bytes.length);
     const end = p + codec.lengthOut.value;
+    if (p < 0 || end > bytes.length) throw new Error(`the client wrote a broken packet at byte ${o}: ${Buffer.from(bytes).toString("hex")}`);
     out.push({ type: bytes[o] >> 4, flags: bytes[o] & 15, bytes: bytes.slice(o, end) });
     o = end;
   }
@@ -49,6 +50,12 @@ export function fakePlatform() {
         ticker();
       }
       now = until;
+    },
+    /** Moves the clock on in 250 ms steps until cond() holds; throws naming `what` after maxMs. */
+    advanceUntil(cond, maxMs, what) {
+      for (const until = now + maxMs; !cond(); this.advance(250)) {
+        if (now >= until) throw new Error(`${what}: not within ${maxMs} ms of fake time`);
+      }
     },
     /** Packets the client wrote on the current connection since the last call. */
     sent(c = conns[conns.length - 1]) {

@@ -2,11 +2,14 @@
 // blackhole (stop forwarding but keep both sockets open: a half-open link), or cut every connection.
 import net from "node:net";
 
-export async function startProxy(targetPort) {
+/** Proxies 127.0.0.1:<port> to targetPort. `onClientData(connection, data)`, if given, sees every chunk
+ *  the client sends as it arrives (connection counts from 1), whatever the mode does with it. */
+export async function startProxy(targetPort, { onClientData } = {}) {
   const pairs = new Set();
   const state = { mode: "pass", delayMs: 0, connections: 0 };
-  const forward = (from, to) => {
+  const forward = (from, to, tap) => {
     from.on("data", (d) => {
+      if (tap) tap(d);
       if (state.mode === "blackhole") return;
       const send = () => {
         if (to.destroyed) return;
@@ -18,7 +21,7 @@ export async function startProxy(targetPort) {
     });
   };
   const server = net.createServer((down) => {
-    state.connections++;
+    const connection = ++state.connections;
     const up = net.connect(targetPort, "127.0.0.1");
     down.setNoDelay(true);
     up.setNoDelay(true);
@@ -28,7 +31,7 @@ export async function startProxy(targetPort) {
     // While blackholed, the client's side hears nothing, not even the broker closing (half-open).
     const upEnd = () => { if (state.mode !== "blackhole") end(); };
     down.on("close", end); down.on("error", end); up.on("close", upEnd); up.on("error", upEnd);
-    forward(down, up);
+    forward(down, up, onClientData && ((d) => onClientData(connection, d)));
     forward(up, down);
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
