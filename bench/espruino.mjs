@@ -128,7 +128,6 @@ async function codecProfile() {
     var payload = "${PAYLOAD_40}";
     function time(name, fn) { var t0 = getTime(); fn(); r[name] = Math.round(N / (getTime() - t0)); }
     time("empty_loop", function () { for (i = 0; i < N; i++) {} });
-    time("topicLength", function () { for (i = 0; i < N; i++) k.topicLength("ebench/out"); });
     time("encodePublish", function () { for (i = 0; i < N; i++) n = k.encodePublish(buf, 0, "ebench/out", payload, 0, false, false, 0); });
     time("socket_string", function () { for (i = 0; i < N; i++) E.toString(buf.subarray(0, n)); });
     time("decodePacket", function () { for (i = 0; i < N; i++) k.decodePacket(buf, 0, n, v); });

@@ -24,4 +24,6 @@ export interface Platform {
   time(): number;
   setInterval(fn: () => void, ms: number): any;
   clearInterval(handle: any): void;
+  /** A number in [0, 1), for reconnect jitter. */
+  random(): number;
 }

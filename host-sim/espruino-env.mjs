@@ -8,6 +8,7 @@
 import net from "node:net";
 import vm from "node:vm";
 import zlib from "node:zlib";
+import { isUtf8 } from "node:buffer";
 
 const CHUNK = 536;
 const LOOP_MS = 1;
@@ -229,8 +230,11 @@ export function createEspruinoEnv({ hw, sim, log, modules = {} }) {
       return out;
     },
     toUint8Array: (s) => new U8(bytesOf(typeof s === "string" ? s : String(s))),
-    isUTF8: (s) => /[^\u0000-\u00ff]/.test(s),
+    // A JS string has no UTF-8 flag: text (from source code, as the Linux build flags its literals) is
+    // told from bytes (from sockets, E.toString) by its non-ASCII chars not reading as UTF-8 bytes.
+    isUTF8: (s) => /[^\u0000-\u00ff]/.test(s) || (/[\u0080-\u00ff]/.test(s) && !isUtf8(Buffer.from(s, "latin1"))),
     asUTF8: (s) => Buffer.from(s, "latin1").toString("utf8"),
+    fromUTF8: (s) => Buffer.from(s, "utf8").toString("latin1"),
     getSizeOf: () => 0,
     CRC32: (s) => zlib.crc32(typeof s === "string" ? Buffer.from(s, "latin1") : Buffer.from(s)),
   };

@@ -17,7 +17,7 @@ const ESPRUINO_TODO = {
   "encode publish-qos1-utf8": `topic "a/\u00b0" encodes as 00 03 61 2f b0: ${LATIN1_AS_BYTES}`,
   "too small publish-qos1-utf8": `topic "a/\u00b0" is counted as 3 bytes, so a buffer one byte short is not refused: ${LATIN1_AS_BYTES}`,
   "round trip publish-qos1-utf8": `topic "a/\u00b0" encodes as 61 2f b0, which its own decoder rejects as BAD_STRING: ${LATIN1_AS_BYTES}`,
-  "utf-8 lengths": `utf8Length("\u00b0C") is 2, writeUtf8 writes b0 43: ${LATIN1_AS_BYTES}`,
+  "utf-8 lengths": `bytesOf("\u00b0C") is b0 43: ${LATIN1_AS_BYTES}`,
 };
 
 for (const { label, codec, todo, name: branch } of codecBranches()) {
@@ -94,7 +94,8 @@ for (const { label, codec, todo, name: branch } of codecBranches()) {
       ["publish empty topic", () => codec.encodePublish(buf, 0, "", "x", 0, false, false, 0), "BAD_TOPIC"],
       ["publish U+0000 in topic", () => codec.encodePublish(buf, 0, "a\0b", "x", 0, false, false, 0), "BAD_TOPIC"],
       ["publish non-string topic", () => codec.encodePublish(buf, 0, 42, "x", 0, false, false, 0), "BAD_TOPIC"],
-      ["publish lone surrogate", () => codec.encodePublish(buf, 0, "a\ud800", "x", 0, false, false, 0), "BAD_STRING"],
+      // Espruino's strings are UTF-8 inside: a lone surrogate has no representation there to test.
+      ...(branch === "espruino" ? [] : [["publish lone surrogate", () => codec.encodePublish(buf, 0, "a\ud800", "x", 0, false, false, 0), "BAD_STRING"]]),
       ["publish QoS 3", () => codec.encodePublish(buf, 0, "a", "x", 3, false, false, 1), "BAD_QOS"],
       ["publish packet id 0 at QoS 1", () => codec.encodePublish(buf, 0, "a", "x", 1, false, false, 0), "BAD_PACKET_ID"],
       ["publish packet id 65536", () => codec.encodePublish(buf, 0, "a", "x", 1, false, false, 65536), "BAD_PACKET_ID"],
@@ -138,8 +139,9 @@ for (const { label, codec, todo, name: branch } of codecBranches()) {
   test(`${label}UTF-8 lengths count bytes, not characters (MQTT 1.5.3)`, known("utf-8 lengths"), () => {
     const buf = new Uint8Array(64);
     for (const [s, n] of [["a", 1], ["\u00b0C", 3], ["\u20ac", 3], ["\ud83d\ude00", 4], ["", 0]]) {
-      assert.equal(codec.utf8Length(s), n, JSON.stringify(s));
-      assert.equal(hex(buf.subarray(0, codec.writeUtf8(buf, 0, s, n))), hex(Buffer.from(s, "utf8")), JSON.stringify(s));
+      const b = codec.bytesOf(s);
+      assert.equal(b.length, n, JSON.stringify(s));
+      assert.equal(hex(typeof b === "string" ? Buffer.from(b, "latin1") : Uint8Array.from(b)), hex(Buffer.from(s, "utf8")), JSON.stringify(s));
     }
   });
 

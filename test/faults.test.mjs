@@ -24,10 +24,15 @@ const log = (...a) => console.log("[faults]", ...a);
 function countedClient(url, options = {}) {
   const platform = recordingPlatform();
   const counts = { publish: 0, dup: 0 };
-  const send = platform.send;
-  platform.send = (s, buf, start, end) => {
-    if (buf[start] >> 4 === 3) buf[start] & 8 ? counts.dup++ : counts.publish++;
-    send(s, buf, start, end);
+  const connect = platform.connect;
+  platform.connect = (options, onOpen) => {
+    const s = connect(options, onOpen);
+    const write = s.write;
+    s.write = (data) => {
+      if (data.charCodeAt(0) >> 4 === 3) data.charCodeAt(0) & 8 ? counts.dup++ : counts.publish++;
+      write(data);
+    };
+    return s;
   };
   const client = wisp.create(url, { client_id: `wisp-f-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, platform, reconnect_min: 100, reconnect_max: 400, ...options });
   return { client, platform, counts, events: recordEvents(client) };

@@ -12,6 +12,9 @@ export const enum PacketType {
   SUBSCRIBE = 8, SUBACK = 9, UNSUBSCRIBE = 10, UNSUBACK = 11, PINGREQ = 12, PINGRESP = 13, DISCONNECT = 14,
 }
 
+/** Characters a topic name may not hold: wildcards and U+0000 (one native test instead of three). */
+const NOT_IN_TOPIC = /[+#\0]/;
+
 /** A field's bytes: a string's UTF-8 (null when malformed), or a Uint8Array as it is. */
 function fieldBytes(s: Bytes): Bytes | null {
   return typeof s === "string" ? bytesOf(s) : s instanceof Uint8Array ? s : null;
@@ -75,10 +78,10 @@ export function encodeConnect(
   let rem = 10;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i];
-    if (!f || f.length > 65535) return kinds[i] === 0 && !f ? Err.BAD_ARGUMENT : kinds[i] === 2 && f ? Err.BAD_TOPIC : Err.BAD_STRING;
+    if (f === null || f.length > 65535) return kinds[i] === 0 && f === null ? Err.BAD_ARGUMENT : Err.BAD_STRING;
     rem += 2 + f.length;
   }
-  if (willTopic && !fields[1]!.length) return Err.BAD_TOPIC; // MQTT-4.7.3-1
+  if (willTopic && (!fields[1]!.length || NOT_IN_TOPIC.test(willTopic))) return Err.BAD_TOPIC; // MQTT-4.7.3-1, -3.3.2-2
   let p = beginPacket(buf, off, PacketType.CONNECT << 4, rem);
   if (p < 0) return p;
   const flags = (cleanSession ? 2 : 0) | (willTopic ? 4 | (willQos << 3) | (willRetain ? 32 : 0) : 0) |
@@ -93,17 +96,17 @@ export function encodeConnect(
   return p;
 }
 
-/** Encodes PUBLISH (MQTT 3.3); `packetId` is ignored at QoS 0, where DUP must be 0 (MQTT-3.3.1-2). A
- *  number payload is sent as its decimal text. The topic is checked in place (MQTT-4.7.3-1, -3.3.2-2). */
+/** Encodes PUBLISH (MQTT 3.3); `packetId` is ignored at QoS 0, where DUP must be 0 (MQTT-3.3.1-2). The
+ *  topic's UTF-8 is checked in place (MQTT-4.7.3-1, -3.3.2-2). */
 export function encodePublish(
-  buf: Uint8Array, off: number, topic: string, payload: Bytes | number, qos: number, retain: boolean, dup: boolean,
+  buf: Uint8Array, off: number, topic: string, payload: Bytes, qos: number, retain: boolean, dup: boolean,
   packetId: number,
 ): number {
   if (qos !== 0 && qos !== 1 && qos !== 2) return Err.BAD_QOS;
   if (qos === 0 ? dup : !isPacketId(packetId)) return qos === 0 ? Err.BAD_FLAGS : Err.BAD_PACKET_ID;
-  if (typeof topic !== "string" || !topic.length) return Err.BAD_TOPIC;
+  if (typeof topic !== "string" || !topic.length || NOT_IN_TOPIC.test(topic)) return Err.BAD_TOPIC;
   const t = bytesOf(topic);
-  const m = fieldBytes(typeof payload === "number" ? String(payload) : payload);
+  const m = fieldBytes(payload);
   if (!t || t.length > 65535) return Err.BAD_STRING;
   if (m === null) return Err.BAD_ARGUMENT;
   let p = beginPacket(buf, off, 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), 2 + t.length + (qos ? 2 : 0) + m.length);

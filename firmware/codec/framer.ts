@@ -57,7 +57,7 @@ export class Framer {
     while (this.readPos_ < this.writePos_) {
       const start = this.readPos_;
       let total = 2 + buf[start + 1]; // a one-byte Remaining Length
-      if (this.skip_ || start + 1 >= this.writePos_ || buf[start + 1] > 127) {
+      if (this.skip_ || start + 1 >= this.writePos_ || buf[start + 1] > 127 || total > this.maxPacket_) {
         total = this.frameRare_(start);
         if (total < 0) continue; // bytes skipped
         if (!total) break; // more bytes needed, or the stream is lost

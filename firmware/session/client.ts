@@ -92,7 +92,7 @@ export class Client {
     if (!servers || !servers.length || typeof servers[0] !== "string") throw new Error("MQTT: no server");
     this.platform_ = platform;
     this.limits_ = limits;
-    this.clientId_ = opt.client_id === undefined ? "wisp" + (platform.time() * 1e6 % 1e9 | 0).toString(36) + (Math.random() * 1e6 | 0) : opt.client_id;
+    this.clientId_ = opt.client_id === undefined ? "wisp" + (platform.time() * 1e6 % 1e9 | 0).toString(36) + (platform.random() * 1e6 | 0) : opt.client_id;
     this.tx_ = new Uint8Array(limits.txBuffer);
     const slotBytes = new Uint8Array(limits.inflight * limits.inflightBytes);
     for (let i = 0; i < limits.inflight; i++) this.slots_.push(slotBytes.subarray(i * limits.inflightBytes, (i + 1) * limits.inflightBytes));
@@ -321,7 +321,7 @@ export class Client {
       v[V.ATTEMPTS]++;
       v[V.SERVER]++;
       this.state_ = State.BACKOFF;
-      v[V.RECONNECT_AT] = this.platform_.time() + (wait * (0.5 + Math.random() / 2)) / 1000;
+      v[V.RECONNECT_AT] = this.platform_.time() + (wait * (0.5 + this.platform_.random() / 2)) / 1000;
     } else {
       if (this.timer_) this.platform_.clearInterval(this.timer_);
       this.timer_ = null;
@@ -357,14 +357,14 @@ export class Client {
         // Anything received since the PINGREQ shows the link alive: a PINGRESP queued behind a flood of
         // messages may come late.
         if (v[V.LAST_RECEIVED] >= v[V.PING_AT]) v[V.PING_AT] = 0;
-        else if (now - v[V.PING_AT] >= (this.opt_.ping_timeout || Math.min(keepAlive * 500, 10000)) / 1000) {
+        else if (now - v[V.PING_AT] > (this.opt_.ping_timeout || Math.min(keepAlive * 500, 10000)) / 1000) {
           this.emit("error", errorText(Err.TIMEOUT), Err.TIMEOUT);
           return this.drop_(Err.TIMEOUT, true);
         }
       }
-      // PINGREQ within the keepalive of the last packet sent (MQTT-3.1.2-23), and after half of it
-      // without a packet received: a client that only publishes still finds a dead link in time.
-      if (!v[V.PING_AT] && (now - v[V.LAST_SENT] > keepAlive - 2 * tick || now - v[V.LAST_RECEIVED] > keepAlive / 2 - tick)) {
+      // PINGREQ within the keepalive of the last packet sent (MQTT-3.1.2-23), and of the last received:
+      // a client that only publishes still hears from the broker, and finds a dead link in time.
+      if (!v[V.PING_AT] && (now - v[V.LAST_SENT] >= keepAlive - 2 * tick || now - v[V.LAST_RECEIVED] >= keepAlive - 2 * tick)) {
         this.conn_!.write("\xc0\x00");
         this.sent_ += 2;
         v[V.PING_AT] = now;

@@ -2,3 +2,4 @@
 // stand-ins): the codec layer plus the Err enum as a runtime table, so tests read error numbers from the build.
 export * from "../../firmware/codec/index";
 export { Err } from "../../firmware/errors";
+export { ESPRUINO } from "wisp-target";

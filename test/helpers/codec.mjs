@@ -102,7 +102,7 @@ export function espruinoCodec() {
     }
     return v;
   };
-  return { codec: wrap(inner), NATIVE_STRING_SET: inner.NATIVE_STRING_SET };
+  return { codec: wrap(inner), ESPRUINO: inner.ESPRUINO };
 }
 
 /** The codec's two branches, for suites that run on both: the Node build (JavaScript strings encoded by
@@ -110,7 +110,7 @@ export function espruinoCodec() {
  *  names; `todo(what)` gives node:test options marking a known failure of that branch (none on Node). */
 export function codecBranches() {
   const esp = espruinoCodec();
-  if (!esp.NATIVE_STRING_SET) throw new Error(`${ES5_BUILD} did not take its native-string branch in the Espruino stand-ins`);
+  if (!esp.ESPRUINO) throw new Error(`${ES5_BUILD} is not the Espruino build of the codec`);
   return [
     { name: "node", label: "", codec, todo: () => ({}) },
     { name: "espruino", label: "Espruino branch: ", codec: esp.codec, todo: (what) => (what ? { todo: `codec Espruino branch: ${what}` } : {}) },

@@ -15,29 +15,46 @@ export function splitPackets(bytes) {
   return out;
 }
 
+/** A scripted platform of Espruino-shaped sockets. Each connection `c` records what the client wrote
+ *  (`written`, byte arrays) and whether it was ended (`closed`); `c.handler` drives it as the network
+ *  would: onOpen, onData (bytes or a byte string), onDrain, onClose. `refuse = true` makes the next
+ *  connect throw as Espruino's Linux build does when the broker refuses. */
 export function fakePlatform() {
   const conns = [];
   let now = 1000;
   let ticker = null;
   let period = 0;
   let nextTick = 0;
+  const fake = { refuse: false };
   const platform = {
-    open(host, port, handler) {
-      const c = { host, port, handler, written: [], closed: false };
+    connect(options, onOpen) {
+      if (fake.refuse) throw new Error("InternalError: Unable to create socket");
+      const listeners = {};
+      const fire = (event, arg) => { for (const fn of listeners[event] || []) fn.call(c, arg); };
+      const c = {
+        host: options.host, port: options.port, written: [], closed: false,
+        on(event, fn) { (listeners[event] ||= []).push(fn); },
+        write(data) { c.written.push(Uint8Array.from(data, (ch) => ch.charCodeAt(0))); },
+        end() { c.closed = true; },
+        handler: {
+          onOpen: () => onOpen.call(c),
+          onData: (_c, d) => fire("data", typeof d === "string" ? d : String.fromCharCode(...d)),
+          onDrain: () => fire("drain"),
+          onClose: () => fire("close"),
+        },
+      };
       conns.push(c);
       return c;
     },
-    send(c, buf, start, end) { c.written.push(buf.slice(start, end)); },
-    close(c) { c.closed = true; },
-    now: () => now,
-    every(fn, ms) { ticker = fn; period = ms; nextTick = now + ms; return 1; },
-    cancel() { ticker = null; },
+    time: () => now / 1000,
+    setInterval(fn, ms) { ticker = fn; period = ms; nextTick = now + ms; return 1; },
+    clearInterval() { ticker = null; },
     random: () => 0.5,
-    deviceId: () => "wispfake",
   };
   return {
     platform,
     conns,
+    set refuse(v) { fake.refuse = v; },
     get conn() { return conns[conns.length - 1]; },
     get ticking() { return ticker !== null; },
     get now() { return now; },

@@ -19,8 +19,8 @@ export function recordingPlatform() {
   return {
     ...base,
     sockets,
-    open(host, port, handler) {
-      const s = base.open(host, port, handler);
+    connect(options, onOpen) {
+      const s = base.connect(options, onOpen);
       sockets.push(s);
       return s;
     },
