@@ -3,7 +3,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import mqtt from "mqtt";
-import { loadWisp } from "../host-sim/load.mjs";
+import { loadWisp } from "../host-sim/node/load.mjs";
 import { BROKERS, startAedes } from "./helpers/brokers.mjs";
 import { waitFor, sleep, recordingPlatform, recordEvents } from "./helpers/util.mjs";
 

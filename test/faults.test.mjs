@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import mqttPacket from "mqtt-packet";
-import { loadWisp } from "../host-sim/load.mjs";
+import { loadWisp } from "../host-sim/node/load.mjs";
 import { startAedes, startMosquitto, freePort, skipWithoutMosquitto } from "./helpers/brokers.mjs";
 import { startProxy } from "./helpers/proxy.mjs";
 import { waitFor, sleep, recordingPlatform, recordEvents } from "./helpers/util.mjs";

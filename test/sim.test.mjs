@@ -5,8 +5,8 @@ import vm from "node:vm";
 import net from "node:net";
 import mqtt from "mqtt";
 import { readFileSync } from "node:fs";
-import { SimBoard } from "../host-sim/board.mjs";
-import { createBareEnv } from "../host-sim/espruino-env.mjs";
+import { SimBoard } from "../host-sim/sim/board.mjs";
+import { createBareEnv } from "../host-sim/espruino/env.mjs";
 import { BROKERS, startMosquitto, freePort, skipWithoutMosquitto } from "./helpers/brokers.mjs";
 import { waitFor, sleep } from "./helpers/util.mjs";
 

@@ -2,11 +2,11 @@
 // running in its own Espruino-like context, with its peripherals, Wi-Fi, Storage and power.
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
-import { createEspruinoEnv } from "./espruino-env.mjs";
+import { createEspruinoEnv } from "../espruino/env.mjs";
 import { Servo, Body, mpu6050, bme280, battery } from "./peripherals.mjs";
 
-const DIST = new URL("../dist/", import.meta.url);
-const BOARDS = new URL("../boards/", import.meta.url);
+const DIST = new URL("../../dist/", import.meta.url);
+const BOARDS = new URL("../../boards/", import.meta.url);
 const scripts = new Map();
 
 /** The board's data from boards/<name>.json. */

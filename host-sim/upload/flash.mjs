@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import zlib from "node:zlib";
-import { boardData } from "./board.mjs";
-import { buildIfNeeded, ROOT } from "./build.mjs";
+import { boardData } from "../sim/board.mjs";
+import { buildIfNeeded, ROOT } from "../sim/build.mjs";
 
 /** Characters of code text per JsVar when code is held in RAM (16-byte blocks, ≈12 bytes of text). */
 const CHARS_PER_VAR = 12;
@@ -68,7 +68,7 @@ export async function flash({ board, port, baud = 115200, config = {}, firmware,
 
 /** The espruino package's CLI, wrapped so that it also opens serial devices udev does not list. */
 export function espruinoCli() {
-  return join(ROOT, "host-sim", "espruino-cli.cjs");
+  return join(ROOT, "host-sim", "upload", "espruino-cli.cjs");
 }
 
 async function main() {

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
 
-const DIST = new URL("../dist/", import.meta.url);
+const DIST = new URL("../../dist/", import.meta.url);
 
 /** dist/wisp.js as a CommonJS module in this Node context (Node's own Uint8Array, no Espruino `E`). */
 export function loadWisp() {
