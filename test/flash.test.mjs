@@ -32,9 +32,9 @@ for (const { over, pty, port } of [
       const config = { brokers: [broker.url], device: "flashed-esp32", ssid: "lab", password: "secret" };
       const out = await flash({ board: "esp32", port: port(repl), config, firmware, cli });
       assert.match(out, /WISP_FLASHED \d+ \d+/);
-      const storage = repl.board.sim.storage;
-      assert.equal(storage.get(".bootcde"), firmware);
-      assert.deepEqual(JSON.parse(storage.get("wisp.json")), config);
+      const storage = repl.board.storage;
+      assert.equal(storage.read(".bootcde"), firmware);
+      assert.deepEqual(JSON.parse(storage.read("wisp.json")), config);
       assert.ok(repl.received.some((l) => l.startsWith('require("Storage").write(".bootcde",atob(')), "not uploaded in Storage chunks");
       await waitFor(() => repl.board.client && repl.board.client.connected, "the flashed firmware connected to the broker");
     } finally {

@@ -161,10 +161,10 @@ for (const b of BROKERS) {
       assert.deepEqual(board.angles().map(Math.round), frozen.map(Math.round), "servos still moving after the failsafe");
       assert.ok(frozen.every((a, i) => i % 3 !== 1 || Math.abs(a) < 1), "not standing: thighs not neutral");
       // The board stays off the network until the watcher listens again: its events are one-shot.
-      board.sim.wifi = false;
+      board.wifi.down();
       broker = await b.start(port);
       watcher = await watch(broker.url);
-      board.sim.wifi = true;
+      board.wifi.up();
       await waitFor(() => watcher.of(topic("event")).some((m) => m.text.includes('"event":"resume","gait":"walk"')), "resume event", 20000);
       assert.ok(watcher.of(topic("event")).some((m) => m.text.includes('"event":"failsafe"')), "failsafe event not delivered");
       await waitFor(() => watcher.of(topic("telemetry")).length && JSON.parse(watcher.of(topic("telemetry")).at(-1).text).gait.trim() === "walk", "walking again");
@@ -172,7 +172,7 @@ for (const b of BROKERS) {
 
     test("a Wi-Fi drop-out: the board reconnects by itself and telemetry resumes", async () => {
       const before = watcher.of(topic("telemetry")).length;
-      board.dropWifi(1500);
+      board.wifi.drop(1500);
       await sleep(1500);
       const during = watcher.of(topic("telemetry")).length;
       await waitFor(() => watcher.of(topic("telemetry")).length > during + 5, "telemetry after the drop-out", 15000);

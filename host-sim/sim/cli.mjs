@@ -124,7 +124,7 @@ if (tty) {
     else if (k === "[") cmd.heading = Math.max(-180, cmd.heading - 15);
     else if (k === "]") cmd.heading = Math.min(180, cmd.heading + 15);
     else if (k === " ") cmd.gait = "stand";
-    else if (k === "w") return boards[0].dropWifi(3000);
+    else if (k === "w") return boards[0].wifi.drop(3000);
     else return;
     send(cmd);
   });
