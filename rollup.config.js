@@ -1,9 +1,9 @@
 // Builds what gets flashed: dist/wisp.js (the client as an Espruino module) and one firmware bundle per
 // board in boards/, plus an unminified ESM build of the codec for the Node tests (dist/test/).
-import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
+import { readBoard, boardNames, BoardError } from "./boards/schema.mjs";
 
 const minify = () =>
   terser({
@@ -31,8 +31,17 @@ const firmwareFields = (board) => {
   return fields;
 };
 
-/** A board's data, boards/<name>.json. */
-const boardData = (name) => JSON.parse(readFileSync(`boards/${name}.json`, "utf8"));
+/** A board's data, boards/<name>.json, checked against boards/schema.mjs: a bad file stops the build
+ *  with one line naming the file, the key and the problem. */
+const boardData = (name) => {
+  try {
+    return readBoard(name);
+  } catch (e) {
+    if (!(e instanceof BoardError)) throw e;
+    console.error(`build stopped: ${e.message}`);
+    process.exit(1);
+  }
+};
 
 /** Resolves `import board from "board-config"` to the board's data, and `import apps from "board-apps"`
  *  to the apps that board lists (firmware/apps/<app>.ts exporting <app>App), fixed at build time. */
@@ -55,9 +64,7 @@ const codeInFlashOnly = () => ({
   transform: (code, id) => (/\.ts$/.test(id) ? { code: code.replace(/^\s*"ram";\n/gm, ""), map: null } : null),
 });
 
-const boards = readdirSync("boards")
-  .filter((f) => f.endsWith(".json"))
-  .map((f) => f.slice(0, -5));
+const boards = boardNames();
 
 export default [
   {

@@ -4,15 +4,11 @@ import { readFileSync } from "node:fs";
 import vm from "node:vm";
 import { createEspruinoEnv, createLink, createStorage } from "../espruino/env.mjs";
 import { Servo, Body, mpu6050, bme280, battery } from "./peripherals.mjs";
+import { readBoard } from "../../boards/schema.mjs";
 
 const DIST = new URL("../../dist/", import.meta.url);
-const BOARDS = new URL("../../boards/", import.meta.url);
 const scripts = new Map();
 
-/** The board's data from boards/<name>.json. */
-export function boardData(name) {
-  return JSON.parse(readFileSync(new URL(`${name}.json`, BOARDS), "utf8"));
-}
 
 /** The compiled firmware of a board, shared by every simulated board of that kind. */
 function firmware(name) {
@@ -30,7 +26,7 @@ export class SimBoard {
    *  what was flashed into its Storage (".bootcde"), like a real one, instead of dist/. */
   constructor({ board = "esp32", config = {}, serial = "0badc0ffee01", log = () => {}, fromStorage = false } = {}) {
     this.name = board;
-    this.data = boardData(board);
+    this.data = readBoard(board); // throws BoardError, one line, for a bad board file
     this.log = log;
     this.t0 = performance.now();
     const clock = () => (performance.now() - this.t0) / 1000;

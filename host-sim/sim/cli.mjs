@@ -6,7 +6,8 @@ import { parseArgs } from "node:util";
 import net from "node:net";
 import mqtt from "mqtt";
 import { Aedes } from "aedes";
-import { SimBoard, boardData } from "./board.mjs";
+import { SimBoard } from "./board.mjs";
+import { readBoard, BoardError } from "../../boards/schema.mjs";
 import { buildIfNeeded } from "./build.mjs";
 const { values: args } = parseArgs({
   options: {
@@ -30,9 +31,16 @@ async function embeddedBroker() {
   return { url: `127.0.0.1:${port}`, close: () => { server.close(); aedes.close(); } };
 }
 
+let data;
+try {
+  data = readBoard(args.board);
+} catch (e) {
+  if (!(e instanceof BoardError)) throw e;
+  console.error(e.message);
+  process.exit(2);
+}
 buildIfNeeded(args.board);
 const broker = args.broker ? { url: args.broker.replace(/^mqtt:\/\//, ""), close() {} } : await embeddedBroker();
-const data = boardData(args.board);
 const count = Math.max(1, Number(args.devices) || 1);
 const ids = Array.from({ length: count }, (_, i) => (count === 1 ? "wisp-sim" : `wisp-sim-${String(i + 1).padStart(3, "0")}`));
 const consoleLines = [];
