@@ -1,5 +1,6 @@
 // Builds what gets flashed: dist/wisp.js (the client as an Espruino module) and one firmware bundle per
-// board in boards/, plus an unminified ESM build of the codec for the Node tests (dist/test/).
+// board in boards/, plus an unminified ESM build of the codec for the Node tests (dist/test/) and the
+// Node platform (dist/node-platform.mjs).
 import { resolve } from "node:path";
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
@@ -80,6 +81,13 @@ export default [
       plugins: [boardConfig(board), ...(board.hotFunctionsInRam === false ? [codeInFlashOnly()] : []), ts(), minify()],
     };
   }),
+  {
+    // The Platform on Node, type-checked against firmware/platform.ts (the build stops if it drifts).
+    input: "host-sim/node/node-platform.ts",
+    output: { file: "dist/node-platform.mjs", format: "es" },
+    external: [/^node:/],
+    plugins: [typescript({ tsconfig: "./host-sim/node/tsconfig.json", noEmitOnError: true, outputToFilesystem: false })],
+  },
   {
     input: "firmware/codec/index.ts",
     output: { file: "dist/test/codec.mjs", format: "es" },
