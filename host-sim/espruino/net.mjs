@@ -79,8 +79,6 @@ export function createNet({ loop, link, context }) {
     };
     s.end = function () { ending = true; schedule(); };
     s.destroy = function () { node.destroy(); finish(); };
-    /** Bytes written by the board and not yet sent: the interpreter's send buffer. */
-    s.queued = () => queue.reduce((n, b) => n + b.length, 0);
     return s;
   }
 
