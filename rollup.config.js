@@ -1,10 +1,10 @@
 // Builds what gets flashed: dist/wisp.js (the client as an Espruino module) and one firmware bundle per
-// board in boards/, plus unminified builds of the codec for the tests (dist/test/: ESM for Node, ES5 for
-// the Espruino stand-ins).
-import { readdirSync, readFileSync } from "node:fs";
+// board in boards/, plus unminified builds for the tests (dist/test/: the codec as ESM for Node and as ES5
+// for the Espruino stand-ins, the module as ES5) and the Node platform (dist/node-platform.mjs).
 import { resolve } from "node:path";
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
+import { readBoard, boardNames, BoardError } from "./boards/schema.mjs";
 
 const minify = () =>
   terser({
@@ -43,8 +43,17 @@ const firmwareFields = (board) => {
   return fields;
 };
 
-/** A board's data, boards/<name>.json. */
-const boardData = (name) => JSON.parse(readFileSync(`boards/${name}.json`, "utf8"));
+/** A board's data, boards/<name>.json, checked against boards/schema.mjs: a bad file stops the build
+ *  with one line naming the file, the key and the problem. */
+const boardData = (name) => {
+  try {
+    return readBoard(name);
+  } catch (e) {
+    if (!(e instanceof BoardError)) throw e;
+    console.error(`build stopped: ${e.message}`);
+    process.exit(1);
+  }
+};
 
 /** Resolves `import board from "board-config"` to the board's data, and `import apps from "board-apps"`
  *  to the apps that board lists (firmware/apps/<app>.ts exporting <app>App), fixed at build time. */
@@ -67,9 +76,7 @@ const codeInFlashOnly = () => ({
   transform: (code, id) => (/\.ts$/.test(id) ? { code: code.replace(/^\s*"ram";\n/gm, ""), map: null } : null),
 });
 
-const boards = readdirSync("boards")
-  .filter((f) => f.endsWith(".json"))
-  .map((f) => f.slice(0, -5));
+const boards = boardNames();
 
 export default [
   {
@@ -91,6 +98,13 @@ export default [
       plugins: [target(true), boardConfig(board), ...(board.hotFunctionsInRam === false ? [codeInFlashOnly()] : []), ts(), minify()],
     };
   }),
+  {
+    // The Platform on Node, type-checked against firmware/platform.ts (the build stops if it drifts).
+    input: "host-sim/node/node-platform.ts",
+    output: { file: "dist/node-platform.mjs", format: "es" },
+    external: [/^node:/],
+    plugins: [typescript({ tsconfig: "./host-sim/node/tsconfig.json", noEmitOnError: true, outputToFilesystem: false })],
+  },
   {
     input: "test/entries/codec.ts",
     output: { file: "dist/test/codec.mjs", format: "es" },

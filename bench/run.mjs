@@ -10,7 +10,7 @@ import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import vm from "node:vm";
 import mqtt from "mqtt";
-import { createBareEnv } from "../host-sim/espruino-env.mjs";
+import { createBareEnv } from "../host-sim/espruino/env.mjs";
 import { startMosquitto, haveMosquitto, MOSQUITTO } from "../test/helpers/brokers.mjs";
 import { execFileSync } from "node:child_process";
 import { espruinoCases } from "./espruino.mjs";

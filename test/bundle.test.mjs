@@ -9,6 +9,7 @@ import { checkEspruinoSubset } from "./helpers/espruino-subset.mjs";
 import { runOnEspruino, skipWithoutEspruino } from "./helpers/espruino.mjs";
 import { startMosquitto, haveMosquitto } from "./helpers/brokers.mjs";
 import { fakePlatform } from "./helpers/fake-platform.mjs";
+import { loadWisp } from "../host-sim/node/load.mjs";
 
 const budgets = JSON.parse(readFileSync(new URL("../bench/budgets.json", import.meta.url), "utf8"));
 const artifacts = Object.keys(budgets).filter((k) => k.startsWith("dist/"));
@@ -49,18 +50,17 @@ test("the subset check catches what Espruino cannot run", () => {
   assert.deepEqual(checkEspruinoSubset("function f() {} f(); var x = require('net'); function g(t) { var i; for (var j = 0; j < 2; j++) i = j; if (t) { var k = 1; t = k; } } var C = function () { function C() {} C.prototype.m = function () { return 1; }; return C; }();"), []);
 });
 
-test("dist/wisp.js loads as a CommonJS module and encodes a PUBLISH", () => {
-  const module = { exports: {} };
-  vm.runInNewContext(readFileSync("dist/wisp.js", "utf8"), { exports: module.exports, module, Uint8Array });
-  assert.equal(typeof module.exports.create, "function");
+test("dist/wisp.js loads as a CommonJS module in the Espruino stand-ins and encodes a PUBLISH", () => {
+  const wisp = loadWisp();
+  assert.equal(typeof wisp.create, "function");
   const fake = fakePlatform();
-  const client = module.exports.create("broker", { client_id: "b", platform: fake.platform });
+  const client = wisp.create("broker", { client_id: "b", platform: fake.platform });
   client.connect();
   fake.conn.handler.onOpen(fake.conn);
   fake.conn.handler.onData(fake.conn, new Uint8Array([0x20, 0x02, 0x00, 0x00])); // CONNACK accepted
   fake.sent();
   assert.equal(client.publish("a/b", "hi"), 0);
-  assert.equal(client.publish("a/b", new Uint8Array([0, 255]), { qos: 1, retain: true }), 1);
+  assert.equal(client.publish("a/b", new wisp.Uint8Array([0, 255]), { qos: 1, retain: true }), 1);
   const hex = fake.sent().map((p) => Buffer.from(p.bytes).toString("hex"));
   assert.deepEqual(hex, [
     "3007" + "0003612f62" + "6869", // PUBLISH QoS 0, topic "a/b", payload "hi"

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import mqttPacket from "mqtt-packet";
-import { loadWisp } from "../host-sim/load.mjs";
+import { loadWisp } from "../host-sim/node/load.mjs";
 import { fakePlatform } from "./helpers/fake-platform.mjs";
 import { Err, TYPES } from "./helpers/codec.mjs";
 

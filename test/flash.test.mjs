@@ -11,8 +11,8 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startSimRepl } from "../host-sim/repl.mjs";
-import { flash, espruinoCli, FlashError } from "../host-sim/flash.mjs";
+import { startSimRepl } from "../host-sim/upload/repl.mjs";
+import { flash, espruinoCli, FlashError } from "../host-sim/upload/flash.mjs";
 import { startAedes, startMosquitto, haveMosquitto, freePort } from "./helpers/brokers.mjs";
 import { waitFor } from "./helpers/util.mjs";
 import { ESPRUINO_BIN, skipWithoutEspruino } from "./helpers/espruino.mjs";
@@ -32,9 +32,9 @@ for (const { over, pty, port } of [
       const config = { brokers: [broker.url], device: "flashed-esp32", ssid: "lab", password: "secret" };
       const out = await flash({ board: "esp32", port: port(repl), config, firmware, cli });
       assert.match(out, /WISP_FLASHED \d+ \d+/);
-      const storage = repl.board.sim.storage;
-      assert.equal(storage.get(".bootcde"), firmware);
-      assert.deepEqual(JSON.parse(storage.get("wisp.json")), config);
+      const storage = repl.board.storage;
+      assert.equal(storage.read(".bootcde"), firmware);
+      assert.deepEqual(JSON.parse(storage.read("wisp.json")), config);
       assert.ok(repl.received.some((l) => l.startsWith('require("Storage").write(".bootcde",atob(')), "not uploaded in Storage chunks");
       await waitFor(() => repl.board.client && repl.board.client.connected, "the flashed firmware connected to the broker");
     } finally {

@@ -5,8 +5,8 @@ import vm from "node:vm";
 import net from "node:net";
 import mqtt from "mqtt";
 import { readFileSync } from "node:fs";
-import { SimBoard } from "../host-sim/board.mjs";
-import { createBareEnv } from "../host-sim/espruino-env.mjs";
+import { SimBoard } from "../host-sim/sim/board.mjs";
+import { createBareEnv } from "../host-sim/espruino/env.mjs";
 import { BROKERS, startMosquitto, freePort, skipWithoutMosquitto } from "./helpers/brokers.mjs";
 import { waitFor, sleep } from "./helpers/util.mjs";
 
@@ -164,10 +164,10 @@ for (const b of BROKERS) {
       await sleep(500);
       assert.deepEqual(board.angles().map(Math.round), frozen.map(Math.round), "servos still moving after the failsafe");
       // The board stays off the network until the watcher listens again: its events are one-shot.
-      board.sim.wifi = false;
+      board.wifi.down();
       broker = await b.start(port);
       watcher = await watch(broker.url);
-      board.sim.wifi = true;
+      board.wifi.up();
       await waitFor(() => watcher.of(topic("event")).some((m) => m.text.includes('"event":"resume","gait":"walk"')), "resume event", 20000);
       assert.ok(watcher.of(topic("event")).some((m) => m.text.includes('"event":"failsafe"')), "failsafe event not delivered");
       await waitFor(() => watcher.of(topic("telemetry")).length && JSON.parse(watcher.of(topic("telemetry")).at(-1).text).gait.trim() === "walk", "walking again");
@@ -175,8 +175,8 @@ for (const b of BROKERS) {
 
     test("a Wi-Fi drop-out: the board reconnects by itself and telemetry resumes", async () => {
       const before = watcher.of(topic("telemetry")).length;
-      board.dropWifi(1500);
-      await waitFor(() => board.sim.wifi === true, "Wi-Fi back after 1.5 s", 5000);
+      board.wifi.drop(1500);
+      await waitFor(() => board.wifi.connected, "Wi-Fi back after 1.5 s", 5000);
       const during = watcher.of(topic("telemetry")).length;
       await waitFor(() => watcher.of(topic("telemetry")).length > during + 5, "telemetry after the drop-out", 15000);
       assert.ok(during - before <= 3, `${during - before} telemetry messages while Wi-Fi was down`);

@@ -2,7 +2,7 @@
 // converters between mqtt-packet's object shape and Wisp's encode calls / decoded views.
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
-import { createBareEnv } from "../../host-sim/espruino-env.mjs";
+import { createBareEnv } from "../../host-sim/espruino/env.mjs";
 import * as codec from "../../dist/test/codec.mjs";
 
 export { codec };

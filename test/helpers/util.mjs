@@ -1,5 +1,5 @@
 // Small async helpers for tests against real sockets.
-import { nodePlatform } from "../../host-sim/node-platform.mjs";
+import { nodePlatform } from "../../dist/node-platform.mjs";
 
 /** Resolves when cond() is true; rejects with `what` after timeoutMs. */
 export async function waitFor(cond, what, timeoutMs = 10000) {

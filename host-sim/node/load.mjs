@@ -1,10 +1,10 @@
 // Loads a built bundle from dist/ the way a board would run it: as one script, inside the Espruino
-// stand-ins (host-sim/espruino-env.mjs), so that it finds E, byte-string Uint8Array#set and the rest.
+// stand-ins (host-sim/espruino/), so that it finds E, byte-string Uint8Array#set and the rest.
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
-import { createBareEnv } from "./espruino-env.mjs";
+import { createBareEnv } from "../espruino/env.mjs";
 
-const DIST = new URL("../dist/", import.meta.url);
+const DIST = new URL("../../dist/", import.meta.url);
 
 /** dist/wisp.js (or another build of the module, e.g. "test/wisp.espruino.js", unminified) as a module
  *  in a bare Espruino context; its clients use the stand-ins' net unless given a platform. The module

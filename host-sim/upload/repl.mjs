@@ -2,7 +2,7 @@
 // so the upload tools can be driven end to end without hardware: lines are evaluated in the board's
 // context, "\x10" turns echo off for a line, Ctrl-C clears the line, and the prompt is ">".
 import net from "node:net";
-import { SimBoard } from "./board.mjs";
+import { SimBoard } from "../sim/board.mjs";
 import { openPty } from "./pty.mjs";
 
 /** Starts a bare simulated board (running only what is flashed into its Storage) with its console on

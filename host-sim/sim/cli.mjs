@@ -6,7 +6,8 @@ import { parseArgs } from "node:util";
 import net from "node:net";
 import mqtt from "mqtt";
 import { Aedes } from "aedes";
-import { SimBoard, boardData } from "./board.mjs";
+import { SimBoard } from "./board.mjs";
+import { readBoard, BoardError } from "../../boards/schema.mjs";
 import { buildIfNeeded } from "./build.mjs";
 const { values: args } = parseArgs({
   options: {
@@ -30,9 +31,16 @@ async function embeddedBroker() {
   return { url: `127.0.0.1:${port}`, close: () => { server.close(); aedes.close(); } };
 }
 
+let data;
+try {
+  data = readBoard(args.board);
+} catch (e) {
+  if (!(e instanceof BoardError)) throw e;
+  console.error(e.message);
+  process.exit(2);
+}
 buildIfNeeded(args.board);
 const broker = args.broker ? { url: args.broker.replace(/^mqtt:\/\//, ""), close() {} } : await embeddedBroker();
-const data = boardData(args.board);
 const count = Math.max(1, Number(args.devices) || 1);
 const ids = Array.from({ length: count }, (_, i) => (count === 1 ? "wisp-sim" : `wisp-sim-${String(i + 1).padStart(3, "0")}`));
 const consoleLines = [];
@@ -124,7 +132,7 @@ if (tty) {
     else if (k === "[") cmd.heading = Math.max(-180, cmd.heading - 15);
     else if (k === "]") cmd.heading = Math.min(180, cmd.heading + 15);
     else if (k === " ") cmd.gait = "stand";
-    else if (k === "w") return boards[0].dropWifi(3000);
+    else if (k === "w") return boards[0].wifi.drop(3000);
     else return;
     send(cmd);
   });

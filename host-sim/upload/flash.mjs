@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import zlib from "node:zlib";
-import { boardData } from "./board.mjs";
-import { buildIfNeeded, ROOT } from "./build.mjs";
+import { readBoard, BoardError } from "../../boards/schema.mjs";
+import { buildIfNeeded, ROOT } from "../sim/build.mjs";
 
 /** Characters of code text per JsVar when code is held in RAM (16-byte blocks, ≈12 bytes of text). */
 const CHARS_PER_VAR = 12;
@@ -38,7 +38,12 @@ export function diagnose(output, { port, baud, expect }) {
 
 /** Uploads `firmware` (code) and `config` (object) to the board at `port`; resolves with the CLI's output. */
 export async function flash({ board, port, baud = 115200, config = {}, firmware, cli, timeoutMs = 120000, log = () => {}, force = false }) {
-  const data = boardData(board);
+  let data;
+  try {
+    data = readBoard(board);
+  } catch (e) {
+    throw e instanceof BoardError ? new FlashError(e.message) : e;
+  }
   const codeVars = Math.ceil(firmware.length / CHARS_PER_VAR);
   if (codeVars > data.jsvars && !force) {
     throw new FlashError(`the ${board} bundle (${firmware.length} B ≈ ${codeVars} JsVars as text) is bigger than the board's ${data.jsvars} JsVars`);
@@ -68,7 +73,7 @@ export async function flash({ board, port, baud = 115200, config = {}, firmware,
 
 /** The espruino package's CLI, wrapped so that it also opens serial devices udev does not list. */
 export function espruinoCli() {
-  return join(ROOT, "host-sim", "espruino-cli.cjs");
+  return join(ROOT, "host-sim", "upload", "espruino-cli.cjs");
 }
 
 async function main() {
@@ -79,8 +84,11 @@ async function main() {
     console.error("usage: npm run flash -- --board esp32|esp8266|linux --port /dev/ttyUSB0|tcp://host[:port] [--baud 115200] [--config wisp.config.json]");
     process.exit(2);
   }
-  if (!existsSync(join(ROOT, "boards", `${values.board}.json`))) {
-    console.error(`no board ${values.board} in boards/`);
+  try {
+    readBoard(values.board);
+  } catch (e) {
+    if (!(e instanceof BoardError)) throw e;
+    console.error(e.message);
     process.exit(2);
   }
   // The configuration (with Wi-Fi secrets) comes from a file that stays out of the repository.

@@ -2,17 +2,13 @@
 // running in its own Espruino-like context, with its peripherals, Wi-Fi, Storage and power.
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
-import { createEspruinoEnv } from "./espruino-env.mjs";
+import { createEspruinoEnv, createLink, createStorage } from "../espruino/env.mjs";
 import { Servo, Body, mpu6050, bme280, battery } from "./peripherals.mjs";
+import { readBoard } from "../../boards/schema.mjs";
 
-const DIST = new URL("../dist/", import.meta.url);
-const BOARDS = new URL("../boards/", import.meta.url);
+const DIST = new URL("../../dist/", import.meta.url);
 const scripts = new Map();
 
-/** The board's data from boards/<name>.json. */
-export function boardData(name) {
-  return JSON.parse(readFileSync(new URL(`${name}.json`, BOARDS), "utf8"));
-}
 
 /** The compiled firmware of a board, shared by every simulated board of that kind. */
 function firmware(name) {
@@ -30,7 +26,7 @@ export class SimBoard {
    *  what was flashed into its Storage (".bootcde"), like a real one, instead of dist/. */
   constructor({ board = "esp32", config = {}, serial = "0badc0ffee01", log = () => {}, fromStorage = false } = {}) {
     this.name = board;
-    this.data = boardData(board);
+    this.data = readBoard(board); // throws BoardError, one line, for a bad board file
     this.log = log;
     this.t0 = performance.now();
     const clock = () => (performance.now() - this.t0) / 1000;
@@ -39,9 +35,10 @@ export class SimBoard {
     const pins = {};
     this.data.pins.servos.forEach((p, i) => (pins[p] = { pwm: (duty, freq) => this.servos[i].pwm(duty, freq) }));
     pins[this.data.pins.battery] = { analogRead: battery(clock, this.servos).read };
-    this.sim = { wifi: this.data.wifi ? true : undefined, off: false, storage: new Map() };
-    if (!fromStorage) this.sim.storage.set("wisp.json", JSON.stringify(config));
-    this.sim.onLoad = () => { this.powerOff(); this.boot(); };
+    /** The board's flash files, kept across boots: storage.read(name), storage.write(name, data). */
+    this.storage = createStorage();
+    if (!fromStorage) this.storage.write("wisp.json", JSON.stringify(config));
+    this.link = createLink();
     this.fromStorage = fromStorage;
     const { code, script } = firmware(board);
     this.script = script;
@@ -50,20 +47,20 @@ export class SimBoard {
 
   /** Powers on: a fresh context runs the firmware bundle from the top. */
   boot() {
-    this.sim.off = false;
     const codeVars = Math.ceil(this.hw.codeBytes / 12);
     if (codeVars > this.data.jsvars / 2) {
       this.log(`warning: the bundle's code text alone is ≈${codeVars} of ${this.data.jsvars} JsVars if it is held in RAM`);
     }
-    this.env = createEspruinoEnv({ hw: this.hw, sim: this.sim, log: this.log });
+    const onLoad = () => { this.powerOff(); this.boot(); };
+    this.env = createEspruinoEnv({ hw: this.hw, storage: this.storage, link: this.link, log: this.log, onLoad });
     if (!this.fromStorage) this.env.run(this.script);
-    else if (this.sim.storage.has(".bootcde")) this.eval(this.sim.storage.get(".bootcde"));
+    else if (this.storage.read(".bootcde") !== undefined) this.eval(this.storage.read(".bootcde"));
     return this;
   }
 
   /** Runs code typed at (or uploaded to) the board's console; returns its value. */
   eval(code) {
-    return vm.runInContext(code, this.env.context, { filename: "console" });
+    return this.env.eval(code);
   }
 
   /** The firmware's MQTT client (global `mqtt`), for tests and the console. */
@@ -72,17 +69,9 @@ export class SimBoard {
   /** Current servo shaft angles, degrees. */
   angles() { return this.servos.map((s) => s.angle()); }
 
-  /** Loses Wi-Fi for `ms`: every socket dies at once, new ones fail, then the link comes back. */
-  dropWifi(ms) {
-    this.sim.wifi = false;
-    for (const s of [...this.env.sockets]) s.destroy();
-    setTimeout(() => { this.sim.wifi = true; }, ms);
-  }
+  /** The Wi-Fi link: wifi.drop(ms) loses it for ms (every socket dies at once, new ones fail), down(), up(). */
+  get wifi() { return this.env.wifi; }
 
   /** Pulls the power: timers stop, sockets are destroyed without a goodbye (the broker sends the will). */
-  powerOff() {
-    this.sim.off = true;
-    for (const t of this.env.timers) { clearTimeout(t); clearInterval(t); }
-    for (const s of [...this.env.sockets]) s.destroy();
-  }
+  powerOff() { this.env.power.off(); }
 }

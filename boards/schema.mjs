@@ -1,0 +1,124 @@
+// The one schema of a board file (boards/<name>.json), checked by the build (rollup.config.js), the
+// flash tool and the simulator: an unknown key (a typo such as `maxchunk`), a missing key, a wrong type
+// or an out-of-range number is rejected with one line naming the file, the key and the problem.
+import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+const int = (min, max, about) => ({ type: "integer", min, max, about });
+const text = (about) => ({ type: "string", about });
+const flag = (about) => ({ type: "boolean", about });
+const pin = text("a pin name such as D22 or A0");
+
+/** Every key a board file may have; `optional` ones may be left out. */
+export const BOARD_SCHEMA = {
+  type: "object",
+  keys: {
+    name: text("the file's name without .json"),
+    espruinoBoard: text("Espruino's BOARD name, e.g. ESP32"),
+    description: text("what the board is"),
+    jsvars: int(500, 65535, "the interpreter's heap in JsVars"),
+    maxPacket: int(64, 65535, "largest MQTT packet received, bytes"),
+    maxChunk: int(16, 536, "bytes of received data appended at a time (the interpreter delivers ≤ 536)"),
+    txBuffer: int(64, 65535, "buffer for the packets encoded before sending (CONNECT, SUBSCRIBE, acks, retained or UTF-8 QoS 0), bytes"),
+    txWindow: int(64, 16383, "bytes written and not yet drained that publish accepts before BUSY"),
+    inflight: int(1, 64, "QoS 1/2 messages in flight"),
+    inflightBytes: int(16, 65535, "bytes kept per in-flight message"),
+    maxSubscriptions: int(1, 64, "subscriptions with handlers"),
+    hotFunctionsInRam: { ...flag("copy the hot functions to RAM"), optional: true },
+    wifi: flag("whether the board has Wi-Fi"),
+    pins: {
+      type: "object",
+      keys: { i2cScl: pin, i2cSda: pin, battery: pin, servos: { type: "array", items: pin, length: 12, about: "12 servo pins" } },
+    },
+    defaults: {
+      type: "object",
+      keys: {
+        brokers: { type: "array", items: { type: "string", pattern: /^[^:\s]+(:\d{1,5})?$/, about: '"host" or "host:port"' }, minLength: 1, about: "brokers to fail over between" },
+        app: text("one of the board's apps"),
+        rate_hz: int(1, 100, "telemetry per second"),
+        control_hz: int(1, 200, "control loop per second"),
+        period_s: int(1, 86400, "sensor reading period, seconds"),
+        failsafe_ms: int(100, 600000, "ms without the broker before standing still"),
+        keep_alive: int(0, 65535, "MQTT keepalive, seconds"),
+      },
+    },
+    apps: { type: "array", items: { type: "string", pattern: /^[a-z][a-zA-Z0-9]*$/, about: "an app in firmware/apps/" }, minLength: 1, about: "the apps built in" },
+  },
+};
+
+/** A board file that does not fit the schema; the message is one line naming file, key and problem. */
+export class BoardError extends Error {}
+
+const describeSpec = (spec) =>
+  spec.type === "integer" ? `an integer ${spec.min}–${spec.max}${spec.about ? ` (${spec.about})` : ""}`
+  : spec.type === "object" ? "an object"
+  : `${spec.type === "array" ? "a list" : `a ${spec.type}`}${spec.about ? ` (${spec.about})` : ""}`;
+
+/** The first problem of `value` against `spec` as "key: problem", or null. */
+function problem(value, spec, path) {
+  const at = path || "(top level)";
+  const typeOk = spec.type === "integer" ? Number.isInteger(value)
+    : spec.type === "array" ? Array.isArray(value)
+    : spec.type === "object" ? value !== null && typeof value === "object" && !Array.isArray(value)
+    : typeof value === spec.type;
+  if (!typeOk) return `${at}: ${JSON.stringify(value)} is not ${describeSpec(spec)}`;
+  if (spec.type === "integer" && (value < spec.min || value > spec.max)) return `${at}: ${value} is out of range, expected ${describeSpec(spec)}`;
+  if (spec.pattern && !spec.pattern.test(value)) return `${at}: ${JSON.stringify(value)} is not ${spec.about}`;
+  if (spec.type === "array") {
+    if (spec.length !== undefined && value.length !== spec.length) return `${at}: has ${value.length} entries, expected ${spec.length}`;
+    if (spec.minLength !== undefined && value.length < spec.minLength) return `${at}: is empty, expected ${describeSpec(spec)}`;
+    for (let i = 0; i < value.length; i++) {
+      const p = problem(value[i], spec.items, `${path}[${i}]`);
+      if (p) return p;
+    }
+  }
+  if (spec.type === "object") {
+    for (const key of Object.keys(value)) {
+      if (spec.keys[key]) continue;
+      const near = Object.keys(spec.keys).find((k) => k.toLowerCase() === key.toLowerCase());
+      return `${path ? `${path}.` : ""}${key}: unknown key${near ? ` (did you mean ${near}?)` : ""}`;
+    }
+    for (const [key, sub] of Object.entries(spec.keys)) {
+      const where = path ? `${path}.${key}` : key;
+      if (!(key in value)) {
+        if (sub.optional) continue;
+        return `${where}: missing, expected ${describeSpec(sub)}`;
+      }
+      const p = problem(value[key], sub, where);
+      if (p) return p;
+    }
+  }
+  return null;
+}
+
+/** Checks a board's data; throws BoardError "<file>: <key>: <problem>". */
+export function validateBoard(data, file) {
+  const p = problem(data, BOARD_SCHEMA, "");
+  if (p) throw new BoardError(`${file}: ${p}`);
+  const name = file.replace(/^.*\//, "").replace(/\.json$/, "");
+  if (data.name !== name) throw new BoardError(`${file}: name: "${data.name}" differs from the file's name "${name}"`);
+  if (!data.apps.includes(data.defaults.app)) throw new BoardError(`${file}: defaults.app: "${data.defaults.app}" is not one of apps (${data.apps.join(", ")})`);
+  return data;
+}
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+
+/** The names of the boards in `dir` (default: this folder). */
+export function boardNames(dir = HERE) {
+  return readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();
+}
+
+/** Reads and checks boards/<name>.json; throws BoardError with one line for any problem. */
+export function readBoard(name, dir = HERE) {
+  const path = join(dir, `${name}.json`);
+  const file = `boards/${name}.json`;
+  if (!/^[\w-]+$/.test(name) || !existsSync(path)) throw new BoardError(`no board "${name}" in boards/ (there are ${boardNames(dir).join(", ")})`);
+  let data;
+  try {
+    data = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new BoardError(`${file}: not valid JSON (${e.message})`);
+  }
+  return validateBoard(data, file);
+}

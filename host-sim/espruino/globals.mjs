@@ -1,0 +1,48 @@
+// Espruino's remaining globals: print/console, the clock and serial, timers, require, load/quit and
+// process. Measured on Espruino 2v29 Linux builds (test/stand-ins.test.mjs): process.memory() has
+// exactly {free, usage, total, history, gc, gctime, blocksize, rx: {used, total}, tx: {used, total}}
+// (blocksize 27 on the default build, 16 on the fixed 1,600/1,700 heaps, as on an ESP8266). The
+// stand-in's usage is an estimate: the bundle's code text at about 12 characters a JsVar.
+import vm from "node:vm";
+
+/** Installs the globals in `context`. `modules` maps module names to source (as Modules.addCached),
+ *  `builtins` maps built-in module names to their objects, `onLoad` runs on load(). */
+export function installGlobals(context, { loop, hw, log, modules, builtins, onLoad }) {
+  const { call, timers } = loop;
+  const loaded = {};
+  const codeVars = Math.ceil(hw.codeBytes / 12);
+  Object.assign(context, {
+    print: (...a) => log(a.join(" ")),
+    console: { log: (...a) => log(a.join(" ")) },
+    getTime: () => hw.clock(),
+    getSerial: () => hw.serial,
+    setTimeout: (fn, ms, ...a) => { const t = setTimeout(() => { timers.delete(t); call(fn, null, ...a); }, ms); timers.add(t); return t; },
+    setInterval: (fn, ms, ...a) => { const t = setInterval(() => call(fn, null, ...a), Math.max(1, ms)); timers.add(t); return t; },
+    clearTimeout: (t) => { clearTimeout(t); timers.delete(t); },
+    clearInterval: (t) => { clearInterval(t); timers.delete(t); },
+    require(name) {
+      if (name in builtins) return builtins[name];
+      if (name in modules) {
+        if (!loaded[name]) {
+          const module = { exports: {} };
+          vm.runInContext(`(function (exports, module) {${modules[name]}\n})`, context, { filename: name })(module.exports, module);
+          loaded[name] = module.exports;
+        }
+        return loaded[name];
+      }
+      throw new Error(`Module ${name} not found`);
+    },
+    quit: () => {},
+    /** Restarts the interpreter, which then runs Storage file ".bootcde" (Espruino's load()). */
+    load: () => { if (onLoad) setImmediate(onLoad); },
+    process: {
+      version: "2v29-sim",
+      env: { BOARD: hw.board, VERSION: "2v29-sim" },
+      memory: () => ({
+        free: hw.jsvars - codeVars, usage: codeVars, total: hw.jsvars, history: 0, gc: 0, gctime: 0, blocksize: 16,
+        rx: { used: 0, total: 1024 }, tx: { used: 0, total: 256 },
+      }),
+    },
+  });
+  context.global = context;
+}
