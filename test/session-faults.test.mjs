@@ -1,0 +1,256 @@
+// Issue 10's session faults, one test each, at three levels: the unminified module on a scripted
+// socket with a fake clock; dist/wisp.js in the Espruino stand-ins against Aedes / Mosquitto (the host
+// simulator); and, with ESPRUINO_BIN, dist/wisp.js on the real interpreter against Mosquitto.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import mqttPacket from "mqtt-packet";
+import { loadWisp } from "../host-sim/node/load.mjs";
+import { fakePlatform } from "./helpers/fake-platform.mjs";
+import { Err, TYPES } from "./helpers/codec.mjs";
+import { startAedes, startMosquitto, freePort, skipWithoutMosquitto } from "./helpers/brokers.mjs";
+import { startProxy } from "./helpers/proxy.mjs";
+import { waitFor } from "./helpers/util.mjs";
+import { runOnEspruino, skipWithoutEspruino } from "./helpers/espruino.mjs";
+
+const log = (...a) => console.log("[session-faults]", ...a);
+const gen = (p) => new Uint8Array(mqttPacket.generate(p));
+const concat = (...parts) => Uint8Array.from(parts.flatMap((p) => [...p]));
+/** One packet the client wrote, parsed by mqtt-packet. */
+function parse(bytes) {
+  let out;
+  const parser = mqttPacket.parser({ protocolVersion: 4 });
+  parser.on("packet", (p) => (out = p));
+  parser.parse(Buffer.from(bytes));
+  return out;
+}
+
+// ---- the fake platform and the fake clock -----------------------------------------------------------
+
+const wispTest = loadWisp("test/wisp.espruino.js");
+const U8 = wispTest.Uint8Array;
+
+/** A client on a fake platform with its events recorded; `now` is the fake time in ms. */
+function fakeClient(options = {}) {
+  const fake = fakePlatform();
+  const events = [];
+  const client = wispTest.create("broker:1883", { client_id: "c1", platform: fake.platform, limits: { inflight: 4, inflightBytes: 64, txBuffer: 256, maxPacket: 256 }, ...options });
+  for (const e of ["connected", "disconnected", "error", "message", "puback", "busy", "drain"]) client.on(e, (a, b) => events.push([e, a, b, fake.now]));
+  const t = { fake, client, events };
+  t.of = (name) => events.filter((e) => e[0] === name);
+  t.receive = (bytes) => fake.conn.handler.onData(fake.conn, bytes);
+  /** TCP open + CONNACK on the newest connection; returns the packets sent before CONNACK. */
+  t.accept = (sessionPresent = false) => {
+    fake.conn.handler.onOpen(fake.conn);
+    const sent = fake.sent();
+    t.receive(gen({ cmd: "connack", returnCode: 0, sessionPresent }));
+    return sent;
+  };
+  return t;
+}
+
+describe("issue 10 on the fake platform with the fake clock", () => {
+  test("1: a client that only publishes (QoS 0 every 0.5 s) stays connected 10 × keep_alive, pinging as it goes", () => {
+    const t = fakeClient({ keep_alive: 2 });
+    t.client.connect();
+    t.accept();
+    let pings = 0;
+    for (let ms = 0; ms < 10 * 2000; ms += 250) {
+      t.fake.advance(250);
+      if (ms % 500 === 0) assert.equal(t.client.publish("tele", "x"), 0);
+      for (const p of t.fake.sent()) if (p.type === TYPES.pingreq) { pings++; t.receive(gen({ cmd: "pingresp" })); }
+    }
+    assert.deepEqual(t.of("disconnected"), []);
+    assert.equal(t.client.connected, true);
+    assert.ok(pings >= 10, `${pings} PINGREQs in 20 s with keep_alive 2`);
+  });
+
+  test("2: broker killed and restarted 10 times during a QoS 1 stream: connect() never throws, 0 lost, each reconnect ≤ 1.5 s after the broker is back", () => {
+    const t = fakeClient({ clean_session: false, reconnect_min: 100, reconnect_max: 1000 });
+    t.fake.refuse = true; // no broker at all at first: connect() must not throw into the program
+    assert.doesNotThrow(() => t.client.connect());
+    assert.deepEqual(t.of("error")[0].slice(0, 3), ["error", "connection refused", Err.CONNECTION_LOST]);
+    t.fake.refuse = false;
+    t.fake.advanceUntil(() => t.fake.conns.length === 1, 1500, "the first connection once the broker is up");
+    t.accept();
+    const N = 400;
+    let next = 0;
+    const atBroker = new Set();
+    const pump = () => { while (next < N && t.client.publish("s", String(next), { qos: 1 }) > 0) next++; };
+    const brokerStep = () => {
+      t.fake.conn.handler.onDrain(t.fake.conn); // the socket's buffer went out
+      for (const p of t.fake.sent()) {
+        if (p.type !== TYPES.publish) continue;
+        const pk = parse(p.bytes);
+        atBroker.add(String(pk.payload));
+        t.receive(gen({ cmd: "puback", messageId: pk.messageId }));
+      }
+      pump();
+    };
+    const delays = [];
+    for (let restart = 0; restart < 10; restart++) {
+      for (let i = 0; i < 5; i++) { pump(); t.fake.advance(50); brokerStep(); }
+      pump(); // messages in flight when the broker dies
+      t.fake.conn.handler.onClose(t.fake.conn);
+      t.fake.refuse = true;
+      assert.doesNotThrow(() => t.fake.advance(3000), "a refused reconnect threw");
+      t.fake.refuse = false;
+      const back = t.fake.now;
+      const conns = t.fake.conns.length;
+      t.fake.advanceUntil(() => t.fake.conns.length > conns, 3000, `reconnect ${restart + 1}`);
+      t.accept(true);
+      delays.push(t.fake.now - back);
+      brokerStep();
+    }
+    for (let i = 0; i < 200 && !(next === N && t.client.pending === 0); i++) { t.fake.advance(250); brokerStep(); }
+    assert.equal(next, N, "messages published");
+    assert.equal(t.client.pending, 0, "messages never acknowledged");
+    const lost = Array.from({ length: N }, (_, i) => String(i)).filter((m) => !atBroker.has(m));
+    assert.deepEqual(lost, [], "messages never received by the broker");
+    assert.equal(t.of("connected").length, 11);
+    assert.ok(Math.max(...delays) <= 1500, `reconnects ${delays.join(", ")} ms after the broker was back`);
+  });
+
+  test("3: half-open link (nothing more from the broker) found ≤ 1.5 × keep_alive after the last byte received, idle or publishing", () => {
+    for (const publishing of [false, true]) {
+      const t = fakeClient({ keep_alive: 2 });
+      t.client.connect();
+      t.accept();
+      t.fake.advance(3001); // just past a tick: the worst moment for the last byte to arrive
+      t.receive(gen({ cmd: "publish", topic: "x", payload: "last", qos: 0 }));
+      const last = t.fake.now;
+      t.fake.advanceUntil(() => {
+        if (publishing) t.client.publish("tele", "x");
+        return !t.client.connected;
+      }, 10000, "the dead link noticed");
+      const after = t.fake.now - last;
+      assert.ok(after <= 1.5 * 2000, `${publishing ? "publishing" : "idle"}: found ${after} ms after the last byte received (keep_alive 2 s)`);
+      assert.deepEqual(t.of("disconnected")[0].slice(0, 3), ["disconnected", "timeout", Err.TIMEOUT]);
+    }
+  });
+
+  test("4: heavy inbound traffic never times out: 20 × keep_alive of messages with every PINGRESP 3 s behind them", () => {
+    const t = fakeClient({ keep_alive: 2 });
+    let got = 0;
+    t.client.subscribe("flood", { qos: 0 }, () => got++);
+    t.client.connect();
+    t.accept();
+    const pingresps = [];
+    const msg = gen({ cmd: "publish", topic: "flood", payload: "0123456789", qos: 0 });
+    let sent = 0;
+    for (let ms = 0; ms < 20 * 2000; ms += 50) {
+      t.fake.advance(50);
+      t.receive(concat(msg, msg, msg, msg));
+      sent += 4;
+      for (const p of t.fake.sent()) if (p.type === TYPES.pingreq) pingresps.push(t.fake.now + 3000);
+      while (pingresps.length && pingresps[0] <= t.fake.now) { pingresps.shift(); t.receive(gen({ cmd: "pingresp" })); }
+    }
+    assert.deepEqual(t.of("disconnected"), []);
+    assert.equal(got, sent);
+  });
+
+  test("5: nothing is handled after `disconnected`: a bad packet followed by two PUBLISHes in one chunk", () => {
+    const t = fakeClient({ reconnect_min: 1000 });
+    t.client.subscribe("t", { qos: 1 }, () => t.events.push(["handler"]));
+    t.client.connect();
+    t.accept();
+    t.fake.sent();
+    const conn = t.fake.conn;
+    t.receive(concat([0xf0, 0x00], gen({ cmd: "publish", topic: "t", payload: "a", qos: 0 }), gen({ cmd: "publish", topic: "t", payload: "b", qos: 1, messageId: 9 })));
+    assert.deepEqual(t.events.slice(1).map((e) => e[0]), ["error", "disconnected"]);
+    assert.deepEqual(conn.written.flatMap((b) => [...b]), [], "something was sent after the bad packet (a PUBACK?)");
+    assert.equal(conn.closed, true);
+    // One failed attempt, not three: the first backoff step (0.75 × reconnect_min with this jitter).
+    t.fake.advanceUntil(() => t.fake.conns.length === 2, 1250, "the reconnect after one backoff step");
+  });
+
+  test("6: incoming QoS 2 ids are forgotten when CONNACK says the session is new (MQTT-3.1.2-6)", () => {
+    const t = fakeClient({ reconnect_min: 100 });
+    t.client.connect();
+    t.accept();
+    t.receive(gen({ cmd: "publish", topic: "q2", payload: "first", qos: 2, messageId: 7 }));
+    assert.deepEqual(t.fake.sent().map((p) => p.type), [TYPES.pubrec]);
+    t.fake.conn.handler.onClose(t.fake.conn); // the PUBREL never comes
+    t.fake.advanceUntil(() => t.fake.conns.length === 2, 2000, "reconnect");
+    t.accept(false);
+    t.receive(gen({ cmd: "publish", topic: "q2", payload: "second", qos: 2, messageId: 7 }));
+    assert.deepEqual(t.of("message").map((e) => e[2]), ["first", "second"]);
+  });
+
+  test("7: oversize QoS 1/2 messages are acknowledged (PUBACK / PUBREC) and reported, so the broker's window never jams", () => {
+    const t = fakeClient();
+    let obeyed = 0;
+    t.client.subscribe("cmd", { qos: 1 }, (m) => { if (m.text() === "stop") obeyed++; });
+    t.client.connect();
+    t.accept();
+    t.fake.sent();
+    const big = Buffer.alloc(1000, 0x61);
+    const stream = [];
+    for (let id = 1; id <= 25; id++) stream.push(...gen({ cmd: "publish", topic: "cmd", payload: big, qos: id <= 23 ? 1 : 2, messageId: id }));
+    stream.push(...gen({ cmd: "publish", topic: "cmd", payload: "stop", qos: 1, messageId: 26 }));
+    for (let i = 0; i < stream.length; i += 100) t.receive(Uint8Array.from(stream.slice(i, i + 100))); // split anywhere
+    const acks = t.fake.sent().map((p) => parse(p.bytes)).map((p) => `${p.cmd} ${p.messageId}`);
+    const expected = Array.from({ length: 26 }, (_, i) => `${i < 23 || i === 25 ? "puback" : "pubrec"} ${i + 1}`);
+    assert.deepEqual(acks, expected);
+    assert.equal(t.of("error").filter((e) => e[1] === "packet too large").length, 25);
+    assert.equal(obeyed, 1, "the command after the oversize ones");
+    assert.equal(t.client.connected, true);
+  });
+
+  test("9: PINGREQ never later than keep_alive after the last packet sent (MQTT-3.1.2-23), idle or publishing now and then", () => {
+    const t = fakeClient({ keep_alive: 2 });
+    t.client.connect();
+    t.accept();
+    const sentAt = [];
+    for (let ms = 0; ms < 20 * 2000; ms += 50) {
+      t.fake.advance(50);
+      if (ms > 20000 && ms % 1300 === 0) t.client.publish("tele", "x");
+      for (const p of t.fake.sent()) {
+        sentAt.push(t.fake.now);
+        if (p.type === TYPES.pingreq) t.receive(gen({ cmd: "pingresp" }));
+      }
+    }
+    const gaps = sentAt.slice(1).map((at, i) => at - sentAt[i]);
+    assert.ok(Math.max(...gaps) <= 2000, `gaps between packets sent: up to ${Math.max(...gaps)} ms with keep_alive 2 s`);
+  });
+
+  test("10: a refused publish is never silent (`busy` event), a typical burst fits the default window, and retrying on `drain` sends the rest", () => {
+    const t = fakeClient({ limits: { inflight: 4, inflightBytes: 64, txBuffer: 256, maxPacket: 256 } });
+    t.client.connect();
+    t.accept();
+    t.fake.sent();
+    const payload = "x".repeat(61);
+    let accepted = 0;
+    for (let i = 0; i < 12; i++) if (t.client.publish("wisp/r/event", payload) === 0) accepted++;
+    assert.equal(accepted, 12, "a burst of 12 × 61 B refused in part by the default window");
+    let left = 40;
+    const results = [];
+    const burst = () => { while (left > 0) { const r = t.client.publish("wisp/r/event", payload); results.push(r); if (r !== 0) return; left--; } };
+    t.client.on("drain", burst);
+    burst();
+    const busy = results.filter((r) => r === Err.BUSY).length;
+    assert.ok(busy >= 1, "the window never filled");
+    assert.equal(t.of("busy").length, busy, "a BUSY without its `busy` event");
+    for (let i = 0; i < 20 && left > 0; i++) t.fake.conn.handler.onDrain(t.fake.conn); // the socket empties
+    assert.equal(left, 0, "retrying on drain did not send the whole burst");
+    assert.equal(t.fake.sent().length, 52);
+    // Nothing unsent: even a publish bigger than the window goes out (a drain always follows a BUSY).
+    assert.equal(t.client.publish("wisp/r/event", "y".repeat(200)), 0);
+  });
+
+  test("11: session present = 1 in answer to a clean session is a protocol error, never `connected`", () => {
+    const t = fakeClient({ reconnect_min: 100 });
+    t.client.connect();
+    t.accept(true);
+    assert.equal(t.client.connected, false);
+    assert.deepEqual(t.of("error").map((e) => e.slice(0, 3)), [["error", "protocol violation", Err.PROTOCOL]]);
+    assert.equal(t.fake.conn.closed, true);
+    t.fake.advanceUntil(() => t.fake.conns.length === 2, 2000, "reconnect");
+    t.accept(false);
+    assert.equal(t.client.connected, true);
+  });
+});
