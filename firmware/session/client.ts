@@ -334,13 +334,16 @@ export class Client {
   tick_(): void {
     const v = this.v_;
     const now = this.platform_.time();
+    const tick = TICK_MS / 1000;
+    // What was sent or received since the last tick counts from that tick: never later than it happened,
+    // so a PINGREQ is not late by a tick plus the timer's delay (MQTT-3.1.2-23).
     if (this.sent_ !== v[V.SENT_SEEN]) {
       v[V.SENT_SEEN] = this.sent_;
-      v[V.LAST_SENT] = now;
+      v[V.LAST_SENT] = now - tick;
     }
     if (this.received_) {
       this.received_ = 0;
-      v[V.LAST_RECEIVED] = now;
+      v[V.LAST_RECEIVED] = now - tick;
     }
     const s = this.state_;
     const keepAlive = v[V.KEEPALIVE];
@@ -352,7 +355,6 @@ export class Client {
         this.drop_(Err.TIMEOUT, true);
       }
     } else if (s === State.CONNECTED && keepAlive) {
-      const tick = TICK_MS / 1000;
       if (v[V.PING_AT]) {
         // Anything received since the PINGREQ shows the link alive: a PINGRESP queued behind a flood of
         // messages may come late.
