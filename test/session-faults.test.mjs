@@ -254,3 +254,216 @@ describe("issue 10 on the fake platform with the fake clock", () => {
     assert.equal(t.client.connected, true);
   });
 });
+
+// ---- the host simulator: dist/wisp.js in the Espruino stand-ins, against real brokers ---------------
+
+/** dist/wisp.js in its own stand-in context (its own net and loop), events recorded with their time. */
+function simClient(url, options = {}) {
+  const w = loadWisp();
+  const client = w.create(url, { client_id: `wisp-sf-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, reconnect_min: 100, reconnect_max: 500, ...options });
+  const events = [];
+  for (const e of ["connected", "disconnected", "error", "busy"]) client.on(e, (a, b) => events.push([e, a, b, Date.now()]));
+  return { client, events, of: (name) => events.filter((e) => e[0] === name) };
+}
+
+/** An MQTT.js subscriber counting the payloads that arrive on `topic`. */
+async function subscriber(url, topic, { clean = true, clientId } = {}) {
+  const seen = new Map();
+  const sub = mqtt.connect(`mqtt://${url}`, { clientId, clean, reconnectPeriod: 100 });
+  sub.on("message", (t, payload) => seen.set(String(payload), (seen.get(String(payload)) || 0) + 1));
+  sub.on("error", () => {});
+  await new Promise((resolve) => sub.once("connect", resolve));
+  await sub.subscribeAsync(topic, { qos: 1 });
+  return { sub, seen, missing: (n) => Array.from({ length: n }, (_, i) => String(i)).filter((m) => !seen.has(m)) };
+}
+
+/** Publishes "0".."n-1" at QoS 1, retrying on `puback` / `drain` / `connected` after BUSY. */
+function stream(client, topic, n) {
+  let next = 0;
+  const pump = () => { while (next < n && client.publish(topic, String(next), { qos: 1 }) > 0) next++; };
+  for (const e of ["puback", "drain", "connected"]) client.on(e, pump);
+  pump();
+  return { get published() { return next; } };
+}
+
+/** A TCP server speaking just enough MQTT: CONNACK to the CONNECT, then `script(socket)`; records
+ *  what the client sends after that. */
+async function fakeBroker(script) {
+  const received = [];
+  const server = net.createServer((s) => {
+    let connected = false;
+    s.on("data", (d) => {
+      if (connected) return received.push(...d);
+      connected = true;
+      s.write(Buffer.from(gen({ cmd: "connack", returnCode: 0, sessionPresent: false })));
+      setTimeout(() => script(s), 50);
+    });
+    s.on("error", () => {});
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `127.0.0.1:${server.address().port}`, received, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** One chunk: an invalid packet (reserved type 15), then a QoS 0 and a QoS 1 PUBLISH the client must not handle. */
+const BAD_THEN_PUBLISHES = Buffer.from(concat([0xf0, 0x00], gen({ cmd: "publish", topic: "t", payload: "a", qos: 0 }), gen({ cmd: "publish", topic: "t", payload: "b", qos: 1, messageId: 9 })));
+
+describe("issue 10 in the host simulator (dist/wisp.js in the stand-ins) against real brokers", { concurrency: true, skip: skipWithoutMosquitto }, () => {
+  test("1: a client that only publishes stays connected 10 × keep_alive (1 s) on Mosquitto, and every message arrives", async () => {
+    const broker = await startMosquitto();
+    const sub = await subscriber(broker.url, "sf/pub");
+    const w = simClient(broker.url, { keep_alive: 1 });
+    w.client.connect();
+    await waitFor(() => w.client.connected, "connected");
+    let n = 0;
+    const timer = setInterval(() => { if (w.client.publish("sf/pub", String(n)) === 0) n++; }, 200);
+    const until = Date.now() + 10 * 1000;
+    await waitFor(() => Date.now() >= until || w.of("disconnected").length > 0, "10 s", 15000);
+    clearInterval(timer);
+    const drops = w.of("disconnected");
+    await waitFor(() => sub.seen.size >= n, () => `${n} messages at the subscriber (${sub.seen.size})`, 5000).catch(() => {});
+    w.client.disconnect();
+    sub.sub.end(true);
+    await broker.stop();
+    assert.deepEqual(drops, []);
+    assert.ok(n >= 45, `only ${n} published in 10 s`);
+    assert.deepEqual(sub.missing(n), []);
+  });
+
+  test("2: Mosquitto killed and restarted 10 times during a QoS 1 stream: 0 lost, each reconnect ≤ 1.5 s after it is back", async () => {
+    const N = 1000;
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), "wisp-sf-"));
+    let broker = await startMosquitto(port, { persistDir: dir });
+    const url = `127.0.0.1:${port}`;
+    const sub = await subscriber(url, "sf/restart", { clean: false, clientId: `sf-sub-${process.pid}` });
+    const w = simClient(url, { clean_session: false, keep_alive: 2 });
+    w.client.connect();
+    await waitFor(() => w.client.connected, "connected");
+    const s = stream(w.client, "sf/restart", N);
+    const delays = [];
+    for (let i = 1; i <= 10; i++) {
+      await waitFor(() => w.client.connected && s.published >= (i * N) / 12, `progress before restart ${i}`, 20000);
+      await broker.stop("SIGTERM");
+      await waitFor(() => !w.client.connected, "the client noticing the broker gone");
+      const connects = w.of("connected").length;
+      broker = await startMosquitto(port, { persistDir: dir });
+      const back = Date.now();
+      await waitFor(() => w.of("connected").length > connects, `reconnect ${i}`, 10000);
+      delays.push(w.of("connected").at(-1)[3] - back);
+    }
+    await waitFor(() => s.published === N && w.client.pending === 0, "every message published and acknowledged", 30000);
+    await waitFor(() => sub.missing(N).length === 0, () => `every message at the subscriber (${sub.missing(N).length} missing)`, 15000).catch(() => {});
+    w.client.disconnect();
+    sub.sub.end(true);
+    await broker.stop();
+    log(`host simulator: 10 Mosquitto restarts, reconnected ${delays.join(", ")} ms after it was back; ${N - sub.missing(N).length} of ${N} arrived`);
+    assert.deepEqual(sub.missing(N), [], "QoS 1 messages lost");
+    assert.ok(Math.max(...delays) <= 1500, `reconnects ${delays.join(", ")} ms after the broker was back`);
+  });
+
+  test("3: a half-open link (proxy blackholed) is found ≤ 1.5 × keep_alive (2 s) while publishing", async () => {
+    const broker = await startAedes();
+    const proxy = await startProxy(broker.port);
+    const w = simClient(proxy.url, { keep_alive: 2 });
+    w.client.connect();
+    await waitFor(() => w.client.connected, "connected");
+    const timer = setInterval(() => w.client.publish("sf/half", "x"), 100);
+    await new Promise((r) => setTimeout(r, 2500));
+    proxy.state.mode = "blackhole";
+    const t0 = Date.now();
+    await waitFor(() => w.of("disconnected").length > 0, "the dead link noticed", 10000);
+    const found = w.of("disconnected")[0][3] - t0;
+    clearInterval(timer);
+    w.client.disconnect();
+    await proxy.stop();
+    await broker.stop();
+    log(`host simulator: half-open link found after ${found} ms (keep_alive 2 s)`);
+    assert.equal(w.of("disconnected")[0][1], "timeout");
+    assert.ok(found <= 1.5 * 2000, `found after ${found} ms`);
+  });
+
+  test("5: nothing is handled after `disconnected`: a bad packet and two PUBLISHes in one chunk from the broker", async () => {
+    const broker = await fakeBroker((s) => s.write(BAD_THEN_PUBLISHES));
+    const w = simClient(broker.url, { reconnect: false });
+    const handled = [];
+    w.client.subscribe("t", { qos: 1 }, (m) => handled.push(m.text()));
+    w.client.on("message", (t, m) => handled.push(m));
+    w.client.connect();
+    await waitFor(() => w.of("disconnected").length > 0, "disconnected");
+    await new Promise((r) => setTimeout(r, 200)); // anything still to come from that chunk
+    await broker.close();
+    assert.deepEqual(w.events.map((e) => e[0]), ["connected", "error", "disconnected"]);
+    assert.deepEqual(handled, []);
+    assert.ok(!broker.received.some((b, i) => b === 0x40 && i === 0), "a PUBACK was sent after the bad packet");
+  });
+
+  test("7: 25 oversize QoS 1/2 commands through Mosquitto are acknowledged and reported; the next command is obeyed", async () => {
+    const broker = await startMosquitto();
+    const w = simClient(broker.url, { keep_alive: 5 });
+    const obeyed = [];
+    w.client.subscribe("sf/cmd", { qos: 1 }, (m) => obeyed.push(m.text()));
+    w.client.connect();
+    await waitFor(() => w.client.connected, "connected");
+    const pub = mqtt.connect(`mqtt://${broker.url}`);
+    await new Promise((r) => pub.once("connect", r));
+    await new Promise((r) => setTimeout(r, 200)); // the SUBSCRIBE in
+    for (let i = 0; i < 25; i++) pub.publish("sf/cmd", Buffer.alloc(1000, 0x61), { qos: i < 23 ? 1 : 2 });
+    await pub.publishAsync("sf/cmd", "stop", { qos: 1 });
+    await waitFor(() => obeyed.includes("stop"), () => `the command after the oversize ones (${w.of("error").length} errors)`, 10000);
+    pub.end(true);
+    w.client.disconnect();
+    await broker.stop();
+    assert.equal(w.of("error").filter((e) => e[1] === "packet too large").length, 25);
+    assert.deepEqual(w.of("disconnected").filter((e) => e[1] !== "connection lost"), []);
+  });
+
+  test("9: PINGREQ never later than keep_alive (1 s) after the last packet sent, on the wire to Mosquitto", async () => {
+    const broker = await startMosquitto();
+    const arrivals = [];
+    const proxy = await startProxy(broker.port, { onClientData: (c, d) => arrivals.push([Date.now(), d[0]]) });
+    const w = simClient(proxy.url, { keep_alive: 1 });
+    w.client.connect();
+    await waitFor(() => w.client.connected, "connected");
+    const from = arrivals.length;
+    await new Promise((r) => setTimeout(r, 8000));
+    w.client.disconnect();
+    await proxy.stop();
+    await broker.stop();
+    const times = arrivals.slice(from).map((a) => a[0]);
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    log(`host simulator: gaps between packets sent, keep_alive 1 s: ${Math.min(...gaps)}–${Math.max(...gaps)} ms`);
+    assert.ok(gaps.length >= 8, `${gaps.length} packets in 8 s`);
+    assert.ok(Math.max(...gaps) <= 1000, `a gap of ${Math.max(...gaps)} ms`);
+    assert.deepEqual(w.of("disconnected").filter((e) => e[1] !== "connection lost"), []);
+  });
+});
+
+describe("issue 10 in the host simulator: inbound flood", { skip: skipWithoutMosquitto }, () => {
+  test("4: 30,000 QoS 0 messages to a slow subscription handler (0.1 ms each), keep_alive 1 s: never a timeout, all delivered", async () => {
+    const broker = await startMosquitto();
+    const w = simClient(broker.url, { keep_alive: 1 });
+    let got = 0;
+    w.client.subscribe("sf/flood", { qos: 0 }, () => {
+      got++;
+      for (const until = performance.now() + 0.1; performance.now() < until;); // the handler's own work
+    });
+    w.client.connect();
+    await waitFor(() => w.client.connected, "connected");
+    const pub = mqtt.connect(`mqtt://${broker.url}`);
+    await new Promise((r) => pub.once("connect", r));
+    await new Promise((r) => setTimeout(r, 200));
+    const N = 30000;
+    const t0 = Date.now();
+    for (let i = 0; i < N; i++) pub.publish("sf/flood", `message ${String(i).padStart(24, "0")}`);
+    await waitFor(() => got === N || w.of("disconnected").length > 0, () => `${N} messages (${got})`, 60000);
+    const ms = Date.now() - t0;
+    const drops = w.of("disconnected");
+    pub.end(true);
+    w.client.disconnect();
+    await broker.stop();
+    log(`host simulator: ${got} of ${N} flood messages in ${ms} ms with keep_alive 1 s`);
+    assert.deepEqual(drops, []);
+    assert.equal(got, N);
+    assert.ok(ms > 1500, `the flood took only ${ms} ms: too short to test the keepalive`);
+  });
+});
