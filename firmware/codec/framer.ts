@@ -23,6 +23,8 @@ export class Framer {
   readPos_ = 0;
   writePos_ = 0;
   skip_ = 0;
+  /** Counts resets: a chunk appended in pieces stops when the sink reset the stream meanwhile. */
+  resets_ = 0;
 
   constructor(
     private readonly maxPacket_: number,
@@ -36,6 +38,7 @@ export class Framer {
    *  and when the stream is given up. */
   reset(): void {
     this.readPos_ = this.writePos_ = this.skip_ = 0;
+    this.resets_++;
   }
 
   /** Takes the next chunk of the stream, of any length, split anywhere. */
@@ -71,7 +74,8 @@ export class Framer {
 
   /** A chunk longer than maxChunk, appended in maxChunk pieces (each a transient string). */
   private pushPieces_(chunk: string | Uint8Array): void {
-    for (let i = 0; i < chunk.length; i += this.maxChunk_) {
+    const resets = this.resets_;
+    for (let i = 0; i < chunk.length && this.resets_ === resets; i += this.maxChunk_) {
       const end = Math.min(chunk.length, i + this.maxChunk_);
       this.push(typeof chunk === "string" ? chunk.substring(i, end) : chunk.subarray(i, end));
     }
