@@ -153,19 +153,37 @@ describe("issue 10 on the fake platform with the fake clock", () => {
     assert.equal(got, sent);
   });
 
-  test("5: nothing is handled after `disconnected`: a bad packet followed by two PUBLISHes in one chunk", () => {
-    const t = fakeClient({ reconnect_min: 1000 });
-    t.client.subscribe("t", { qos: 1 }, () => t.events.push(["handler"]));
+  test("5: nothing is handled after `disconnected`: a bad packet followed by PUBLISHes in one chunk, short or longer than the receive buffer", () => {
+    const publishes = (n) => concat(...Array.from({ length: n }, (_, i) => gen({ cmd: "publish", topic: "t", payload: "m" + i, qos: i % 2, messageId: i % 2 ? i : undefined })));
+    for (const n of [2, 40]) { // 40 PUBLISHes: the chunk is appended in maxChunk pieces
+      const t = fakeClient({ reconnect_min: 1000, limits: { inflight: 4, inflightBytes: 64, txBuffer: 256, maxPacket: 256, maxChunk: 64 } });
+      t.client.subscribe("t", { qos: 1 }, () => t.events.push(["handler"]));
+      t.client.connect();
+      t.accept();
+      t.fake.sent();
+      const conn = t.fake.conn;
+      t.receive(concat([0xf0, 0x00], publishes(n)));
+      assert.deepEqual(t.events.slice(1).map((e) => e[0]), ["error", "disconnected"], `${n} PUBLISHes after the bad packet`);
+      assert.deepEqual(conn.written.flatMap((b) => [...b]), [], "something was sent after the bad packet (a PUBACK?)");
+      assert.equal(conn.closed, true);
+      // One failed attempt, not more: the first backoff step (0.75 × reconnect_min with this jitter).
+      t.fake.advanceUntil(() => t.fake.conns.length === 2, 1250, "the reconnect after one backoff step");
+    }
+  });
+
+  test("5: a handler that calls disconnect() ends the handling of the chunk it came in, however long", () => {
+    const t = fakeClient({ limits: { inflight: 4, inflightBytes: 64, txBuffer: 256, maxPacket: 256, maxChunk: 64 } });
+    let handled = 0;
+    t.client.subscribe("t", { qos: 1 }, () => { handled++; t.client.disconnect(); });
     t.client.connect();
     t.accept();
-    t.fake.sent();
-    const conn = t.fake.conn;
-    t.receive(concat([0xf0, 0x00], gen({ cmd: "publish", topic: "t", payload: "a", qos: 0 }), gen({ cmd: "publish", topic: "t", payload: "b", qos: 1, messageId: 9 })));
-    assert.deepEqual(t.events.slice(1).map((e) => e[0]), ["error", "disconnected"]);
-    assert.deepEqual(conn.written.flatMap((b) => [...b]), [], "something was sent after the bad packet (a PUBACK?)");
-    assert.equal(conn.closed, true);
-    // One failed attempt, not three: the first backoff step (0.75 × reconnect_min with this jitter).
-    t.fake.advanceUntil(() => t.fake.conns.length === 2, 1250, "the reconnect after one backoff step");
+    t.receive(concat(...Array.from({ length: 40 }, (_, i) => gen({ cmd: "publish", topic: "t", payload: "m" + i, qos: 1, messageId: i + 1 }))));
+    assert.equal(handled, 1);
+    assert.deepEqual(t.of("message").map((e) => e[2]), ["m0"], "only the message being handled reaches the listeners");
+    assert.deepEqual(t.of("error"), []);
+    assert.equal(t.fake.ticking, false, "still reconnecting after disconnect()");
+    t.client.connect();
+    assert.equal(t.fake.conns.length, 2, "connect() after disconnect() did nothing");
   });
 
   test("6: incoming QoS 2 ids are forgotten when CONNACK says the session is new (MQTT-3.1.2-6)", () => {
@@ -329,7 +347,7 @@ describe("issue 10 in the host simulator (dist/wisp.js in the stand-ins) against
     assert.deepEqual(sub.missing(n), []);
   });
 
-  test("2: Mosquitto killed and restarted 10 times during a QoS 1 stream: 0 lost, each reconnect ≤ 1.5 s after it is back", async () => {
+  test("2: Mosquitto stopped (refusing reconnects) and restarted 10 times during a QoS 1 stream: 0 lost, each reconnect ≤ 1.5 s after it is back", async () => {
     const N = 1000;
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "wisp-sf-"));
@@ -346,6 +364,8 @@ describe("issue 10 in the host simulator (dist/wisp.js in the stand-ins) against
       await broker.stop("SIGTERM");
       await waitFor(() => !w.client.connected, "the client noticing the broker gone");
       const connects = w.of("connected").length;
+      const refusals = w.of("error").length;
+      await waitFor(() => w.of("error").length >= refusals + 2, "two refused reconnects while the broker is down"); // net.connect throws
       broker = await startMosquitto(port, { persistDir: dir });
       const back = Date.now();
       await waitFor(() => w.of("connected").length > connects, `reconnect ${i}`, 10000);
@@ -397,7 +417,7 @@ describe("issue 10 in the host simulator (dist/wisp.js in the stand-ins) against
     assert.ok(!broker.received.some((b, i) => b === 0x40 && i === 0), "a PUBACK was sent after the bad packet");
   });
 
-  test("7: 25 oversize QoS 1/2 commands through Mosquitto are acknowledged and reported; the next command is obeyed", async () => {
+  test("7: 25 oversize QoS 1 commands through Mosquitto are acknowledged and reported; the next command is obeyed", async () => {
     const broker = await startMosquitto();
     const w = simClient(broker.url, { keep_alive: 5 });
     const obeyed = [];
@@ -407,7 +427,7 @@ describe("issue 10 in the host simulator (dist/wisp.js in the stand-ins) against
     const pub = mqtt.connect(`mqtt://${broker.url}`);
     await new Promise((r) => pub.once("connect", r));
     await new Promise((r) => setTimeout(r, 200)); // the SUBSCRIBE in
-    for (let i = 0; i < 25; i++) pub.publish("sf/cmd", Buffer.alloc(1000, 0x61), { qos: i < 23 ? 1 : 2 });
+    for (let i = 0; i < 25; i++) pub.publish("sf/cmd", Buffer.alloc(1000, 0x61), { qos: 1 });
     await pub.publishAsync("sf/cmd", "stop", { qos: 1 });
     await waitFor(() => obeyed.includes("stop"), () => `the command after the oversize ones (${w.of("error").length} errors)`, 10000);
     pub.end(true);
@@ -465,5 +485,188 @@ describe("issue 10 in the host simulator: inbound flood", { skip: skipWithoutMos
     assert.deepEqual(drops, []);
     assert.equal(got, N);
     assert.ok(ms > 1500, `the flood took only ${ms} ms: too short to test the keepalive`);
+  });
+});
+
+// ---- the real interpreter (ESPRUINO_BIN): dist/wisp.js as a module, against Mosquitto -----------------
+
+/** Runs `body` on the interpreter after creating `c` = require("wisp").create(url, options), whose events
+ *  are printed as "EV <name> <a> <b>"; the script marks its lines with "@@". Returns {lines: [[arrival ms, text]], done} (done: the output). */
+function onEspruino(url, options, body, timeoutMs = 40000) {
+  const lines = [];
+  let seen = 0;
+  const script = `
+    var c = require("wisp").create(${JSON.stringify(url)}, ${JSON.stringify({ reconnect_min: 100, reconnect_max: 500, ...options })});
+    function ev(n) { return function (a, b) { print("@@EV " + n + " " + a + " " + (b === undefined ? "" : b)); }; }
+    ["connected", "disconnected", "error", "subscribed"].forEach(function (n) { c.on(n, ev(n)); });
+    ${body}`;
+  const done = runOnEspruino(script, {
+    modules: { wisp: "dist/wisp.js" }, timeoutMs,
+    onOutput: (all) => {
+      const parts = all.slice(seen).split("\n");
+      for (let i = 0; i < parts.length - 1; i++) {
+        seen += parts[i].length + 1;
+        const at = parts[i].indexOf("@@"); // after the console's prompt and escapes
+        if (at >= 0) lines.push([Date.now(), parts[i].slice(at + 2).trim()]);
+      }
+    },
+  });
+  done.catch(() => {});
+  const of = (prefix) => lines.filter((l) => l[1].startsWith(prefix));
+  return { lines, done, of };
+}
+
+describe("issue 10 on the real interpreter against Mosquitto", { concurrency: true, skip: skipWithoutEspruino || skipWithoutMosquitto }, () => {
+  test("1: a client that only publishes stays connected 10 × keep_alive (1 s), and every message arrives", async () => {
+    const broker = await startMosquitto();
+    const sub = await subscriber(broker.url, "sf/e/pub");
+    const e = onEspruino(broker.url, { client_id: "sf-e-pub", keep_alive: 1 }, `
+      var n = 0;
+      c.on("connected", function () {
+        var t = setInterval(function () { if (c.publish("sf/e/pub", String(n)) === 0) n++; }, 200);
+        setTimeout(function () { clearInterval(t); print("@@PUBLISHED " + n); setTimeout(function () { c.disconnect(); quit(); }, 300); }, 10000);
+      });
+      c.connect();`);
+    const out = await e.done;
+    const n = Number((out.match(/@@PUBLISHED (\d+)/) || [])[1]);
+    await waitFor(() => sub.seen.size >= n, () => `${n} messages at the subscriber (${sub.seen.size})`, 5000).catch(() => {});
+    sub.sub.end(true);
+    await broker.stop();
+    assert.deepEqual(e.of("EV disconnected").filter((l) => !l[1].includes("connection lost")), [], out);
+    assert.equal(e.of("EV connected").length, 1, out);
+    assert.ok(n >= 40, out);
+    assert.deepEqual(sub.missing(n), []);
+  });
+
+  test("2: Mosquitto stopped (refusing reconnects) and restarted 10 times during a QoS 1 stream: 0 lost, each reconnect ≤ 1.5 s after it is back", async () => {
+    const N = 400;
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), "wisp-sf-e-"));
+    let broker = await startMosquitto(port, { persistDir: dir });
+    const url = `127.0.0.1:${port}`;
+    const sub = await subscriber(url, "sf/e/restart", { clean: false, clientId: `sf-e-sub-${process.pid}` });
+    const e = onEspruino(url, { client_id: "sf-e-restart", clean_session: false, keep_alive: 2 }, `
+      var next = 0;
+      function pump() {
+        while (next < ${N} && c.publish("sf/e/restart", String(next), { qos: 1 }) > 0) { next++; if (next % 10 === 0) print("@@P " + next); }
+        if (next === ${N} && c.pending === 0) { print("@@ALLACKED"); c.disconnect(); setTimeout(quit, 200); }
+      }
+      c.on("puback", pump); c.on("drain", pump); c.on("connected", pump);
+      c.connect();`, 90000);
+    const published = () => { const p = e.of("P "); return p.length ? Number(p.at(-1)[1].slice(2)) : 0; };
+    const delays = [];
+    for (let i = 1; i <= 10; i++) {
+      await waitFor(() => e.of("EV connected").length === i && published() >= (i * N) / 12, `progress before restart ${i}`, 20000);
+      await broker.stop("SIGTERM");
+      await waitFor(() => e.of("EV disconnected").length === i, "the interpreter noticing the broker gone");
+      const refusals = e.of("EV error").length;
+      await waitFor(() => e.of("EV error").length >= refusals + 2, "two refused reconnects while the broker is down");
+      broker = await startMosquitto(port, { persistDir: dir });
+      const back = Date.now();
+      await waitFor(() => e.of("EV connected").length > i, `reconnect ${i}`, 10000);
+      delays.push(e.of("EV connected").at(-1)[0] - back);
+    }
+    const out = await e.done;
+    await waitFor(() => sub.missing(N).length === 0, () => `every message at the subscriber (${sub.missing(N).length} missing)`, 15000).catch(() => {});
+    sub.sub.end(true);
+    await broker.stop();
+    log(`interpreter: 10 Mosquitto restarts, reconnected ${delays.join(", ")} ms after it was back; ${N - sub.missing(N).length} of ${N} arrived`);
+    assert.match(out, /ALLACKED/);
+    assert.deepEqual(sub.missing(N), [], "QoS 1 messages lost");
+    assert.ok(Math.max(...delays) <= 1500, `reconnects ${delays.join(", ")} ms after the broker was back`);
+  });
+
+  test("3: a half-open link (proxy blackholed) is found ≤ 1.5 × keep_alive (2 s) while publishing", async () => {
+    const broker = await startAedes();
+    const proxy = await startProxy(broker.port);
+    const e = onEspruino(proxy.url, { client_id: "sf-e-half", keep_alive: 2, reconnect: false }, `
+      c.on("connected", function () { setInterval(function () { c.publish("sf/e/half", "x"); }, 100); });
+      c.on("disconnected", function () { setTimeout(quit, 100); });
+      c.connect();`);
+    await waitFor(() => e.of("EV connected").length === 1, "connected");
+    await new Promise((r) => setTimeout(r, 2500));
+    proxy.state.mode = "blackhole";
+    const t0 = Date.now();
+    await waitFor(() => e.of("EV disconnected").length === 1, "the dead link noticed", 10000);
+    const found = e.of("EV disconnected")[0][0] - t0;
+    await e.done;
+    await proxy.stop();
+    await broker.stop();
+    log(`interpreter: half-open link found after ${found} ms (keep_alive 2 s)`);
+    assert.match(e.of("EV disconnected")[0][1], /timeout/);
+    assert.ok(found <= 1.5 * 2000, `found after ${found} ms`);
+  });
+
+  test("4: 10,000 QoS 0 messages to a subscription handler, keep_alive 1 s: never a timeout, all delivered", async () => {
+    const broker = await startMosquitto();
+    const N = 10000;
+    const e = onEspruino(broker.url, { client_id: "sf-e-flood", keep_alive: 1 }, `
+      var got = 0;
+      c.subscribe("sf/e/flood", { qos: 0 }, function () { if (++got === ${N}) { print("@@GOT " + got); c.disconnect(); setTimeout(quit, 100); } });
+      c.on("disconnected", function (r) { if (got < ${N}) { print("@@GOT " + got); setTimeout(quit, 100); } });
+      c.connect();`, 60000);
+    await waitFor(() => e.of("EV subscribed").length === 1, "subscribed");
+    const pub = mqtt.connect(`mqtt://${broker.url}`);
+    await new Promise((r) => pub.once("connect", r));
+    const t0 = Date.now();
+    for (let i = 0; i < N; i++) pub.publish("sf/e/flood", `message ${String(i).padStart(24, "0")}`);
+    const out = await e.done;
+    const ms = Date.now() - t0;
+    pub.end(true);
+    await broker.stop();
+    log(`interpreter: ${out.match(/GOT \d+/)} of ${N} flood messages in ${ms} ms with keep_alive 1 s`);
+    assert.match(out, new RegExp(`@@GOT ${N}\\b`));
+    assert.deepEqual(e.of("EV disconnected").filter((l) => !l[1].includes("connection lost")), [], out);
+  });
+
+  test("5: nothing is handled after `disconnected`: a bad packet and two PUBLISHes in one chunk from the broker", async () => {
+    const broker = await fakeBroker((s) => s.write(BAD_THEN_PUBLISHES));
+    const e = onEspruino(broker.url, { client_id: "sf-e-bad", reconnect: false }, `
+      c.subscribe("t", { qos: 1 }, function (m) { print("@@HANDLED " + m.text()); });
+      c.on("message", function (t, m) { print("@@MESSAGE " + m); });
+      c.on("disconnected", function () { setTimeout(quit, 300); });
+      c.connect();`);
+    const out = await e.done;
+    await broker.close();
+    assert.deepEqual(e.lines.filter((l) => /^(EV|HANDLED|MESSAGE)/.test(l[1])).map((l) => l[1].split(" ").slice(0, 2).join(" ")), ["EV connected", "EV error", "EV disconnected"], out);
+    assert.ok(!broker.received.includes(0x40), "a PUBACK was sent after the bad packet");
+  });
+
+  test("7: 25 oversize QoS 1 commands through Mosquitto are acknowledged and reported; the next command is obeyed", async () => {
+    const broker = await startMosquitto();
+    const e = onEspruino(broker.url, { client_id: "sf-e-big", keep_alive: 5 }, `
+      var errors = 0;
+      c.on("error", function (r) { if (r === "packet too large") errors++; });
+      c.subscribe("sf/e/cmd", { qos: 1 }, function (m) { if (m.text() === "stop") { print("@@OBEYED after " + errors); c.disconnect(); setTimeout(quit, 100); } });
+      c.connect();`);
+    await waitFor(() => e.of("EV subscribed").length === 1, "subscribed");
+    const pub = mqtt.connect(`mqtt://${broker.url}`);
+    await new Promise((r) => pub.once("connect", r));
+    for (let i = 0; i < 25; i++) pub.publish("sf/e/cmd", Buffer.alloc(1000, 0x61), { qos: 1 });
+    await pub.publishAsync("sf/e/cmd", "stop", { qos: 1 });
+    const out = await e.done;
+    pub.end(true);
+    await broker.stop();
+    assert.match(out, /@@OBEYED after 25\b/);
+  });
+
+  test("9: PINGREQ never later than keep_alive (1 s) after the last packet sent, on the wire to Mosquitto", async () => {
+    const broker = await startMosquitto();
+    const arrivals = [];
+    const proxy = await startProxy(broker.port, { onClientData: (c, d) => arrivals.push(Date.now()) });
+    const e = onEspruino(proxy.url, { client_id: "sf-e-ping", keep_alive: 1 }, `
+      c.on("connected", function () { setTimeout(function () { print("@@IDLE DONE"); quit(); }, 8000); });
+      c.connect();`);
+    await waitFor(() => e.of("EV connected").length === 1, "connected");
+    const from = arrivals.length;
+    await e.done;
+    await proxy.stop();
+    await broker.stop();
+    const times = arrivals.slice(from);
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    log(`interpreter: gaps between packets sent, keep_alive 1 s: ${Math.min(...gaps)}–${Math.max(...gaps)} ms`);
+    assert.ok(gaps.length >= 8, `${gaps.length} packets in 8 s`);
+    assert.ok(Math.max(...gaps) <= 1000, `a gap of ${Math.max(...gaps)} ms`);
+    assert.deepEqual(e.of("EV disconnected"), []);
   });
 });
