@@ -26,7 +26,16 @@ function start(): void {
     client_id: config.device, keep_alive: config.keep_alive, clean_session: false,
     will: { topic: status, message: "offline", qos: 1, retain: true },
   });
-  client.on("connected", function () { client.publish(status, "online", { qos: 1, retain: true }); });
+  // The retained `online` after every (re)connect, retried on puback / drain while every QoS 1 slot is
+  // busy (publish says BUSY): the will's `offline` must not stay.
+  const statusOpts = { qos: 1, retain: true };
+  let statusDue = false;
+  function sendStatus(): void {
+    if (statusDue && client.connected && client.publish(status, "online", statusOpts) > 0) statusDue = false;
+  }
+  client.on("connected", function () { statusDue = true; sendStatus(); });
+  client.on("puback", sendStatus);
+  client.on("drain", sendStatus);
   client.on("error", function (reason: string) { print("mqtt: " + reason); });
   const app = apps[config.app];
   if (!app) print("wisp: no app " + config.app);

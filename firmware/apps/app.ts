@@ -22,6 +22,8 @@ export interface Config {
   failsafe_ms: number;
   /** MQTT keepalive, seconds. */
   keep_alive: number;
+  /** Obey retained commands (quadruped; default false: a retained command is refused on the event topic). */
+  accept_retained?: boolean;
 }
 
 /** The board data the apps use (boards/<name>.json). */

@@ -1,6 +1,7 @@
 // Telemetry as JSON without allocating: the document's layout is built once into a Uint8Array, every
-// number has a fixed-width slot (padded with spaces, which JSON allows between tokens), and each
-// publish only rewrites the digits in place. The buffer is then published as it is.
+// number and string has a fixed-width slot (padded with spaces, which JSON allows between tokens, never
+// inside a string's quotes), and each publish only rewrites the slot in place. The buffer is then
+// published as it is.
 import { copyBytes } from "../codec/bytes";
 
 /** A JSON document of fixed length whose number (and short text) slots are rewritten in place. */
@@ -12,7 +13,8 @@ export class FixedJson {
   private readonly decimals_: number[] = [];
 
   /** `layout` is the JSON text with each slot written as `%W.D` (a number W characters wide with D
-   *  decimals) or `%Ws` (W characters of text inside the template's quotes). Slots are numbered in order. */
+   *  decimals) or `%Ws` (a JSON string of up to W - 2 characters, its quotes included: write no quotes
+   *  around it in the layout). Slots are numbered in order. */
   constructor(layout: string) {
     let text = "";
     for (let i = 0; i < layout.length; i++) {
@@ -60,10 +62,14 @@ export class FixedJson {
     while (p >= start) buf[p--] = 32;
   }
 
-  /** Writes `s` (ASCII, at most the slot's width) into text slot `slot`, padding with spaces. */
+  /** Writes `s` (ASCII with no quote or backslash, at most the slot's width - 2) into string slot `slot`
+   *  as "s", padded with spaces after the closing quote: `"walk" ` parses as "walk". */
   text(slot: number, s: string): void {
     const at = this.at_[slot];
-    this.buf.fill(32, at, at + this.width_[slot]);
-    copyBytes(this.buf, at, s);
+    const buf = this.buf;
+    buf.fill(32, at, at + this.width_[slot]);
+    buf[at] = 34;
+    copyBytes(buf, at + 1, s);
+    buf[at + 1 + s.length] = 34;
   }
 }

@@ -1,7 +1,8 @@
 // Quadruped robot: a gait state machine (stand, walk, trot, turn, sit) driving 12 servos (hip, thigh,
 // knee per leg: front-left, front-right, back-left, back-right); telemetry of joint angles, IMU and
-// battery at rate_hz on wisp/<device>/telemetry; commands on wisp/<device>/cmd, acknowledged on
-// wisp/<device>/event; stops safely when the broker has been unreachable for failsafe_ms.
+// battery at rate_hz on wisp/<device>/telemetry; commands on wisp/<device>/cmd, acknowledged or refused
+// on wisp/<device>/event (retained commands refused unless config accept_retained); stops safely when
+// the broker has been unreachable for failsafe_ms.
 import type { App } from "./app";
 import type { Message } from "../session/client";
 import { Imu, Servos, batteryVolts, pin } from "./devices";
@@ -20,12 +21,18 @@ export const quadrupedApp: App = function (client, config, board, base) {
   imu.start();
   const servos = new Servos(board.pins.servos);
   const battery = pin(board.pins.battery);
-  const doc = new FixedJson('{"n":%8.0,"t":%9.0,"gait":"%5s","speed":%4.2,"heading":%4.0,"safe":%1.0,' +
+  // "t": seconds since the app started, to the hundredth (saturates after 31 years).
+  const doc = new FixedJson('{"n":%8.0,"t":%12.2,"gait":%7s,"speed":%4.2,"heading":%4.0,"safe":%1.0,' +
     '"j":[%6.1,%6.1,%6.1,%6.1,%6.1,%6.1,%6.1,%6.1,%6.1,%6.1,%6.1,%6.1],' +
     '"imu":[%6.3,%6.3,%6.3,%7.1,%7.1,%7.1],"bat":%5.2}');
   const telemetry = base + "telemetry";
   const events = base + "event";
   const eventOpts = { qos: 1 };
+  // The last event refused for want of a free QoS 1 slot (publish said BUSY), sent on puback / drain /
+  // connected; one it replaces before then is counted, and the count is reported once there is room.
+  let pendingEvent = "";
+  let dropped = 0;
+  const bootTime = getTime();
   let gait = 0;
   let speed = 0.5;
   let heading = 0;
@@ -71,8 +78,21 @@ export const quadrupedApp: App = function (client, config, board, base) {
   }
 
   function event(text: string): void {
-    client.publish(events, text, eventOpts);
+    if (pendingEvent) dropped++;
+    pendingEvent = text;
+    flushEvents();
   }
+
+  function flushEvents(): void {
+    if (dropped && client.publish(events, '{"event":"dropped","count":' + dropped + "}", eventOpts) > 0) dropped = 0;
+    if (pendingEvent && client.publish(events, pendingEvent, eventOpts) > 0) pendingEvent = "";
+  }
+  client.on("puback", flushEvents);
+  client.on("drain", flushEvents);
+  // An oversize message on the command topic is skipped (and acknowledged) by the client: say so.
+  client.on("error", function (reason: string) {
+    if (reason === "packet too large") event('{"error":"command too large"}');
+  });
 
   setInterval(function () {
     if (!client.connected) {
@@ -89,6 +109,7 @@ export const quadrupedApp: App = function (client, config, board, base) {
   }, 1000 / config.control_hz);
 
   client.on("connected", function () {
+    flushEvents();
     if (!safe) return;
     safe = false;
     gait = resumeGait;
@@ -98,6 +119,8 @@ export const quadrupedApp: App = function (client, config, board, base) {
 
   client.subscribe(base + "cmd", { qos: 1 }, function (m: Message) {
     // Commands: {"gait":"walk","speed":0.6,"heading":-30} (any subset), {"stop":true}, or "stop".
+    // A retained command is an old one the broker keeps: acting on it at power-up is unsafe.
+    if (m.retain && !config.accept_retained) return event('{"error":"retained command ignored"}');
     let cmd: any;
     const text = m.text();
     try {
@@ -115,14 +138,20 @@ export const quadrupedApp: App = function (client, config, board, base) {
     }
     if (typeof cmd.speed === "number") speed = cmd.speed < 0 ? 0 : cmd.speed > 1 ? 1 : cmd.speed;
     if (typeof cmd.heading === "number") heading = cmd.heading < -180 ? -180 : cmd.heading > 180 ? 180 : cmd.heading;
-    event('{"ack":"' + GAITS[safe ? resumeGait : gait] + '","speed":' + speed + ',"heading":' + heading + "}");
+    // What the command held that was not used: fields of the wrong type, unknown fields.
+    let ignored = "";
+    for (const k in cmd) {
+      const used = k === "stop" || k === "gait" || ((k === "speed" || k === "heading") && typeof cmd[k] === "number");
+      if (!used) ignored += (ignored ? "," : "") + JSON.stringify(k);
+    }
+    event('{"ack":"' + GAITS[safe ? resumeGait : gait] + '","speed":' + speed + ',"heading":' + heading + (ignored ? ',"ignored":[' + ignored + "]}" : "}"));
   });
 
   setInterval(function () {
     if (!client.connected) return;
     imu.read();
     doc.num(0, seq);
-    doc.num(1, getTime() * 1000);
+    doc.num(1, getTime() - bootTime);
     doc.text(2, GAITS[gait]);
     doc.num(3, speed);
     doc.num(4, heading);
