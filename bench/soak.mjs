@@ -1,9 +1,12 @@
 // Soak (bench, not a test): N simulated quadruped boards (dist/firmware-esp32.js in the host simulator)
 // against one Mosquitto for a long time. Prints, per minute and at the end: unexpected disconnects
 // (`disconnected` events of the boards' clients), `offline` wills seen on wisp/<device>/status, and the
-// telemetry received against rate × time. Nothing is injected: every disconnect is a fault.
+// telemetry received against rate × time (a shortfall with no sequence gaps and no BUSY refusals is
+// the boards' timers running late on a loaded host: see host_load_1min). Nothing is injected: every
+// disconnect is a fault.
 //   node bench/soak.mjs [--boards 20] [--minutes 30] [--rate 10]   (env SOAK_BOARDS, SOAK_MINUTES, SOAK_RATE)
 // Build first (npm run build). The last line is the summary as JSON.
+import os from "node:os";
 import mqtt from "mqtt";
 import { SimBoard } from "../host-sim/sim/board.mjs";
 import { startMosquitto } from "../test/helpers/brokers.mjs";
@@ -41,7 +44,7 @@ watcher.on("close", () => watcherDrops++);
 /** Per device: telemetry count, first/last arrival (ms), sequence numbers missing, offline wills, events. */
 const devices = new Map();
 const device = (id) => {
-  if (!devices.has(id)) devices.set(id, { telemetry: 0, first: 0, last: 0, lastN: -1, gaps: 0, offline: 0, online: 0, disconnects: [] });
+  if (!devices.has(id)) devices.set(id, { telemetry: 0, first: 0, last: 0, lastN: -1, gaps: 0, offline: 0, online: 0, busy: 0, disconnects: [] });
   return devices.get(id);
 };
 watcher.on("message", (topic, payload) => {
@@ -69,11 +72,12 @@ for (let i = 0; i < BOARDS; i++) {
   const id = `soak-${String(i).padStart(2, "0")}`;
   const board = new SimBoard({ board: "esp32", serial: `50ac${String(i).padStart(8, "0")}`, config: { brokers: [broker.url], device: id, rate_hz: RATE } }).boot();
   board.client.on("disconnected", (reason) => device(id).disconnects.push(`${((performance.now() - t0) / 1000).toFixed(1)} s: ${reason}`));
+  board.client.on("busy", () => device(id).busy++); // publishes refused (BUSY): telemetry not sent
   boards.push(board);
 }
 
 function summary() {
-  let telemetry = 0, expected = 0, disconnects = 0, offline = 0, gaps = 0, online = 0;
+  let telemetry = 0, expected = 0, disconnects = 0, offline = 0, gaps = 0, online = 0, busy = 0;
   for (const [, d] of devices) {
     telemetry += d.telemetry;
     // rate × the time between this board's first and last telemetry, plus the first one.
@@ -82,9 +86,11 @@ function summary() {
     offline += d.offline;
     online += d.online;
     gaps += d.gaps;
+    busy += d.busy;
   }
   return { boards: BOARDS, minutes: +((performance.now() - t0) / 60000).toFixed(2), rate_hz: RATE, unexpected_disconnects: disconnects, offline_wills: offline, online_status: online,
-    telemetry, expected_rate_x_time: expected, telemetry_ratio: expected ? +(telemetry / expected).toFixed(4) : 0, sequence_gaps: gaps, watcher_drops: watcherDrops };
+    telemetry, expected_rate_x_time: expected, telemetry_ratio: expected ? +(telemetry / expected).toFixed(4) : 0, sequence_gaps: gaps, refused_busy: busy, watcher_drops: watcherDrops,
+    host_load_1min: +os.loadavg()[0].toFixed(2) };
 }
 
 console.log(`soak: ${BOARDS} boards at ${RATE} Hz for ${MINUTES} min against Mosquitto ${broker.url}`);
@@ -98,7 +104,7 @@ for (const [id, d] of [...devices].sort()) {
   if (d.offline) console.log(`${id}: ${d.offline} offline will(s)`);
 }
 console.log(`soak: ${result.unexpected_disconnects} unexpected disconnects, ${result.offline_wills} offline wills, ` +
-  `${result.telemetry} telemetry messages of ${result.expected_rate_x_time} (rate × time; ratio ${result.telemetry_ratio}), ${result.sequence_gaps} sequence gaps`);
+  `${result.telemetry} telemetry messages of ${result.expected_rate_x_time} (rate × time; ratio ${result.telemetry_ratio}), ${result.sequence_gaps} sequence gaps, ${result.refused_busy} publishes refused (BUSY)`);
 console.log(JSON.stringify(result));
 watcher.end(true);
 await broker.stop();
