@@ -32,6 +32,7 @@ describe("the apps on a simulated ESP32 against Mosquitto", { concurrency: true,
     await waitFor(() => !board.client.connected, "the board noticing");
     let queued = 0;
     while (board.client.publish(`wisp/${device}/log`, `queued ${queued}`, { qos: 1 }) > 0) queued++; // every slot
+    const busy = board.client.pending;
     broker = await startMosquitto(port);
     await waitFor(() => board.client.connected && board.client.pending === 0, "reconnected, the queued messages delivered", 10000);
     const w = await watch(broker.url, [`wisp/${device}/status`]);
@@ -39,7 +40,8 @@ describe("the apps on a simulated ESP32 against Mosquitto", { concurrency: true,
     board.powerOff();
     w.w.end(true);
     await broker.stop();
-    assert.equal(queued, 8, "the ESP32's in-flight slots");
+    assert.ok(queued > 0);
+    assert.equal(busy, 8, "the ESP32's in-flight slots, all taken when it reconnected");
   });
 
   test("a retained command is refused on the event topic unless accept_retained is set", async () => {
