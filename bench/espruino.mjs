@@ -7,9 +7,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mqtt from "mqtt";
 import { startMosquitto, haveMosquitto } from "../test/helpers/brokers.mjs";
-import { runOnEspruino, HEAPS, espruinoClients, measureClient, bootFirmware, interpreterTrouble, MESSAGE_HOOKS } from "../test/helpers/espruino.mjs";
+import { runOnEspruino, HEAPS, espruinoClients, measureClient, bootFirmware, interpreterTrouble, MESSAGE_HOOKS, mqttConnected } from "../test/helpers/espruino.mjs";
 import { buildQuadrupedEsp8266 } from "./quadruped.mjs";
 
 /** 49 bytes: with the topic "ebench/out" a 63-byte QoS 0 PUBLISH (2 + 2 + 10 + 49). */
@@ -61,8 +60,7 @@ function speedConfigs(port) {
  *  1,000 receives (the harness publishes them from Node when the script prints SEND<round>). The
  *  measured rounds are the second: the first pays the interpreter's one-time socket allocations. */
 async function speedRun(k, bin, port) {
-  const pub = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: `bench-feed-${k.key}` });
-  await new Promise((r) => pub.once("connect", r));
+  const pub = await mqttConnected(port, `bench-feed-${k.key}`);
   const asked = new Set();
   const text = await runOnEspruino(`
     var TOPIC = "ebench/in", OUT = "ebench/out", P = ${JSON.stringify(PAYLOAD_49)}, N = ${PUBLISHES}, M = ${RECEIVES};
@@ -179,7 +177,7 @@ async function firmware(out, heap, bin, port, quadruped8266) {
     { artifact: "dist/firmware-linux.js", file: "dist/firmware-linux.js", app: "sensor", limits: "ESP8266 limits", config: { app: "sensor", device: "bench-fw", period_s: 1 } },
     { artifact: "dist/firmware-esp32.js", file: "dist/firmware-esp32.js", app: "quadruped", limits: "ESP32 limits", config: { app: "quadruped", device: "bench-q32" } },
   ];
-  if (quadruped8266.file) cases.push({ artifact: "dist/firmware-esp8266.js with the quadruped app (built by the bench)", file: quadruped8266.file, app: "quadruped", limits: "ESP8266 limits", config: { app: "quadruped", device: "bench-q8266" } });
+  if (quadruped8266.file) cases.push({ artifact: "firmware-esp8266 built with the quadruped app instead (bench/quadruped.mjs)", file: quadruped8266.file, app: "quadruped", limits: "ESP8266 limits", config: { app: "quadruped", device: "bench-q8266" } });
   else out({ bench: "espruino-firmware", heap, artifact: "quadruped with ESP8266 limits", failed: quadruped8266.failed });
   for (const f of cases) {
     const r = await bootFirmware(f.file, f.config, { bin, port });

@@ -46,6 +46,15 @@ export function runOnEspruino(script, { modules = {}, timeoutMs = 20000, onOutpu
   });
 }
 
+/** An npm mqtt client connected to the broker on `port`, or an error after 5 s. */
+export function mqttConnected(port, clientId) {
+  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId, reconnectPeriod: 0 });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { c.end(true); reject(new Error(`no CONNACK from 127.0.0.1:${port} within 5 s`)); }, 5000);
+    c.once("connect", () => { clearTimeout(timer); resolve(c); });
+  });
+}
+
 /** Espruino code that copies a file into Storage 256 bytes at a time (a 1,600-JsVar heap cannot hold a
  *  whole bundle as one string). */
 const STORE_FILE = `function storeFile(name, path) {
@@ -67,7 +76,7 @@ export function esp8266Limits() {
  *  `mod`), `subscribe` (of TOPIC), a `hook` that routes its messages to one of MESSAGE_HOOKS (which call
  *  onMessage(payloadString)), `subscribedEvent` (the event
  *  of its SUBACK, or null: then 300 ms after subscribing stand for it), and `drain`, where its socket's
- *  drain is heard. Wisp always (with an ESP8266's limits); the EspruinoDocs modules when
+ *  drain is heard (once connected). Wisp always (with an ESP8266's limits); the EspruinoDocs modules when
  *  `modulesDir` holds them. `handler`: Wisp's subscription handler instead of a `message` listener. */
 export function espruinoClients(port, modulesDir = process.env.ESPRUINO_MODULES_DIR || "") {
   const wisp = (key, handler) => ({
@@ -167,8 +176,7 @@ export async function measureClient(c, { bin, port, fromStorage }) {
  *  subscriber to wisp/<device>/#). `prelude` runs before the bare-heap mark (stand-ins the Linux build
  *  lacks). Bounded: gives up 10 s after start when not connected. */
 export async function bootFirmware(file, config, { bin, port, prelude = "", watchMs = 3000 }) {
-  const sub = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: `fw-watch-${config.device}` });
-  await new Promise((r, j) => { sub.once("connect", r); sub.once("error", j); });
+  const sub = await mqttConnected(port, `fw-watch-${config.device}`);
   let messages = 0;
   sub.on("message", (topic) => { if (!topic.endsWith("/status")) messages++; });
   await sub.subscribeAsync(`wisp/${config.device}/#`);
@@ -178,13 +186,13 @@ export async function bootFirmware(file, config, { bin, port, prelude = "", watc
     require("Storage").write("wisp.json", ${JSON.stringify(JSON.stringify(stored))});
     storeFile("fw", "node_modules/fw.js");
     storeFile = undefined;
-    var r = { used: 0, free: 0, heap: 0, firmware: 0, min_free: 0, connected: false }, t = 0, m0 = 0, start = getTime(), done = false;
+    var r = { used: 0, free: 0, heap_total: 0, firmware: 0, min_free: 0, connected: false }, t = 0, m0 = 0, start = getTime(), done = false;
     function finish() { if (done) return; done = true; print("JSON " + JSON.stringify(r)); print("DONE"); quit(); }
     function watch() {
       var m = process.memory();
       if (!r.connected) {
         if (!global.mqtt || !mqtt.connected) { if (getTime() - start > 10) finish(); return; }
-        r.connected = true; r.used = m.usage; r.free = m.free; r.heap = m.total; r.firmware = m.usage - m0; r.min_free = m.free; start = getTime();
+        r.connected = true; r.used = m.usage; r.free = m.free; r.heap_total = m.total; r.firmware = m.usage - m0; r.min_free = m.free; start = getTime();
         return;
       }
       if (m.free < r.min_free) r.min_free = m.free;
