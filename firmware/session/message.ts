@@ -1,6 +1,5 @@
 // The received-message view and topic matching, beside the session that uses them; and the words for
-// every Err code.
-import { toText, toBinaryString } from "../codec/bytes";
+// every Err code. Espruino-only code, like the session: strings are made with E.toString.
 import type { PacketView } from "../codec/codec";
 
 /** A received message, reused for every message: topic and payload are offsets into `buf`, valid only
@@ -23,9 +22,9 @@ export class Message implements PacketView {
     this.buf = buf;
   }
   /** The topic as a string. */
-  topic(): string { return toText(this.buf, this.topicStart, this.topicEnd); }
+  topic(): string { return E.asUTF8 ? E.asUTF8(E.toString(this.buf.subarray(this.topicStart, this.topicEnd))) : E.toString(this.buf.subarray(this.topicStart, this.topicEnd)); }
   /** The payload as a byte string, one char per byte, as Espruino's MQTT module gives it. */
-  text(): string { return toBinaryString(this.buf, this.payloadStart, this.payloadEnd); }
+  text(): string { return E.toString(this.buf.subarray(this.payloadStart, this.payloadEnd)); }
 }
 
 /** Called for each message matching a subscription's filter. */
