@@ -4,12 +4,13 @@
 // JsVars, so the session is a few methods; every byte of a function's text is read on each call, so the
 // per-message ones (publish, onPacket) are short and leave rare work to others; numbers live in one
 // typed array, not in properties.
-import { Err } from "../errors";
 import { PacketType, decodePacket, encodeConnect, encodePublish, encodeAck, encodeFilterList, checkFilter } from "../codec/codec";
 import { Framer } from "../codec/framer";
 import { bytesOf, writeLength } from "../codec/bytes";
 import type { Platform, Socket } from "../platform";
-import { Message, MessageHandler, errorText, topicMatches } from "./message";
+import { Message, MessageHandler } from "./message";
+import { Err, errorText } from "../errors";
+import { topicMatches } from "../codec/topic";
 import type { Limits, Options } from "./types";
 
 export { Message, errorText, topicMatches };
@@ -87,6 +88,8 @@ export class Client {
   /** The last topic publish sent on the fast path, and its field (length + bytes) as a byte string. */
   topic_ = "";
   topicField_ = "";
+  /** Limits.txWindow: bytes written and not yet drained past which publish says BUSY. */
+  readonly window_: number;
   /** Set when data arrived since the last tick. */
   received_ = 0;
   readonly framer_: Framer;
@@ -111,6 +114,7 @@ export class Client {
     if (!servers || !servers.length || typeof servers[0] !== "string") throw new Error("MQTT: no server");
     this.platform_ = platform;
     this.limits_ = limits;
+    this.window_ = limits.txWindow;
     this.clientId_ = opt.client_id === undefined ? "wisp" + (platform.time() * 1e6 % 1e9 | 0).toString(36) + (platform.random() * 1e6 | 0) : opt.client_id;
     this.tx_ = new Uint8Array(limits.txBuffer);
     const slotBytes = new Uint8Array(limits.inflight * limits.inflightBytes);
@@ -147,21 +151,24 @@ export class Client {
 
 
   /** Publishes (MQTT 3.3): returns the packet id (QoS 1/2) or 0, or a negative Err, also reported as an
-   *  `error` event (bad arguments) or a `busy` event (BUSY: no in-flight slot, or the send window is
-   *  full; retry on `puback` / `drain`). QoS 0 while offline is NOT_CONNECTED; QoS 1/2 is queued. */
+   *  `error` event (bad arguments) or a `busy` event (BUSY: no in-flight slot, or txWindow bytes are
+   *  written and not yet drained; retry on `puback` / `drain`). QoS 0 while offline is NOT_CONNECTED;
+   *  QoS 1/2 is queued. */
   publish(topic: string, message: any, options?: { qos?: number; retain?: boolean }): number {
     "ram";
-    // The hot path: QoS 0, a byte string, the topic of the last QoS 0 publish, room in the window. The
-    // packet is the one byte string the socket write needs: header + topic field + message.
-    if (options || topic !== this.topic_ || typeof message !== "string" || this.state_ !== State.CONNECTED || (E.isUTF8 && E.isUTF8(message))) return this.publishAny_(topic, message, options);
-    const rem = this.topicField_.length + message.length;
-    if (rem > 16383) return this.publishAny_(topic, message, options);
-    if (this.sent_ > this.drained_ && this.sent_ - this.drained_ + rem > this.limits_.txWindow) {
+    // The hot path: QoS 0, a byte string, the topic of the last QoS 0 publish, a one-byte length. On the
+    // interpreter every statement and property read costs microseconds: this is all it does. The packet
+    // is the one byte string the socket write needs: header + topic field + message.
+    if (options || typeof message !== "string" || topic !== this.topic_ || !this.connected) return this.publishAny_(topic, message, options);
+    const f = this.topicField_;
+    const rem = f.length + message.length;
+    if (rem > 127 || (E.isUTF8 && E.isUTF8(message))) return this.publishAny_(topic, message, options);
+    if (this.sent_ - this.drained_ > this.window_) {
       this.emit("busy", topic);
       return Err.BUSY;
     }
-    this.conn_!.write((rem < 128 ? String.fromCharCode(48, rem) : String.fromCharCode(48, (rem & 127) | 128, rem >> 7)) + this.topicField_ + message);
-    this.sent_ += rem + 3;
+    this.conn_!.write(String.fromCharCode(48, rem) + f + message);
+    this.sent_ += rem + 2;
     return 0;
   }
 
@@ -185,7 +192,7 @@ export class Client {
       }
       if (this.state_ !== State.CONNECTED) return Err.NOT_CONNECTED;
       const rem = this.topicField_.length + bytes.length;
-      if (this.sent_ > this.drained_ && this.sent_ - this.drained_ + rem > this.limits_.txWindow) {
+      if (this.sent_ - this.drained_ > this.window_) {
         this.emit("busy", topic);
         return Err.BUSY;
       }
@@ -544,7 +551,7 @@ export class Client {
       const at = V.SLOTS + oldest * SLOT_SIZE;
       const publish = v[at + S.STATE] === Slot.QUEUED;
       const len = publish ? v[at + S.LEN] : 4;
-      if (this.sent_ > this.drained_ && this.sent_ - this.drained_ + len > this.limits_.txWindow) return;
+      if (this.sent_ - this.drained_ > this.window_) return;
       v[at + S.STATE] = publish ? Slot.SENT : Slot.RELEASED;
       if (publish) this.send_(this.slots_[oldest], len);
       else this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBREL, v[at + S.ID]));
