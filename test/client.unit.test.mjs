@@ -17,7 +17,7 @@ function setup(options = {}, server = "broker:1883") {
   const fake = fakePlatform();
   const events = [];
   const client = wisp.create(server, { client_id: "c1", platform: fake.platform, limits: { inflight: 4, inflightBytes: 64, txBuffer: 256, maxPacket: 256 }, ...options });
-  for (const e of ["connected", "disconnected", "error", "subscribed", "subscribed_fail", "unsubscribed", "puback", "message", "drain"]) {
+  for (const e of ["connected", "disconnected", "error", "subscribed", "subscribed_fail", "unsubscribed", "puback", "message", "drain", "busy"]) {
     client.on(e, (a, b) => events.push([e, a, b]));
   }
   return { fake, client, events };
@@ -266,9 +266,11 @@ test("writes are paced on drain: QoS 0 returns BUSY past the window, QoS 1 waits
   const payload = new U8(100);
   assert.equal(t.client.publish("t", payload), 0);
   assert.equal(t.client.publish("t", payload), 0);
+  assert.equal(t.client.publish("t", payload), 0, "a packet more than the 256-byte window's room still goes");
   assert.equal(t.client.publish("t", payload), Err.BUSY);
+  assert.deepEqual(t.events.filter((e) => e[0] === "busy").length, 1);
   assert.equal(t.client.publish("t", new U8(40), { qos: 1 }), 1);
-  assert.deepEqual(t.fake.sent().length, 2, "QoS 1 went out past the window");
+  assert.deepEqual(t.fake.sent().length, 3, "QoS 1 went out past the window");
   t.fake.conn.handler.onDrain(t.fake.conn);
   assert.deepEqual(t.fake.sent().map((p) => p.type), [3]);
   assert.ok(t.events.some((e) => e[0] === "drain"));

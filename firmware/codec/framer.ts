@@ -3,6 +3,7 @@
 // (byte strings on Espruino, Uint8Array in Node); packets are handed out in place.
 import { Err } from "../errors";
 import { copyBytes, readLength, lengthOut } from "./bytes";
+import { ESPRUINO } from "wisp-target";
 
 /** Where whole packets go: an object, not closures, so that each packet costs one interpreter call. */
 export interface FrameSink {
@@ -50,9 +51,14 @@ export class Framer {
         this.writePos_ -= this.readPos_;
         this.readPos_ = 0;
       }
-      if (this.writePos_ + len > buf.length) return this.pushPieces_(chunk);
+      if (this.writePos_ + len > buf.length) {
+        // Only a chunk longer than maxChunk gets here: appended in maxChunk pieces (transient strings).
+        for (let i = 0; i < len; i += this.maxChunk_) this.push(typeof chunk === "string" ? chunk.substring(i, i + this.maxChunk_) : chunk.subarray(i, i + this.maxChunk_));
+        return;
+      }
     }
-    copyBytes(buf, this.writePos_, chunk);
+    if (ESPRUINO) (buf as any).set(chunk, this.writePos_);
+    else copyBytes(buf, this.writePos_, chunk);
     this.writePos_ += len;
     while (this.readPos_ < this.writePos_) {
       const start = this.readPos_;
@@ -67,14 +73,6 @@ export class Framer {
       this.sink_.onPacket(buf, start, this.readPos_);
     }
     if (this.readPos_ === this.writePos_) this.readPos_ = this.writePos_ = 0;
-  }
-
-  /** A chunk longer than maxChunk, appended in maxChunk pieces (each a transient string). */
-  private pushPieces_(chunk: string | Uint8Array): void {
-    for (let i = 0; i < chunk.length; i += this.maxChunk_) {
-      const end = Math.min(chunk.length, i + this.maxChunk_);
-      this.push(typeof chunk === "string" ? chunk.substring(i, end) : chunk.subarray(i, end));
-    }
   }
 
   /** The packet at `start` when it is not the common case: skips bytes of an oversize packet, reads a

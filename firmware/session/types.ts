@@ -11,8 +11,9 @@ export interface Limits {
   maxChunk: number;
   /** Size of the transmit buffer: the largest packet other than a QoS 1/2 PUBLISH or a fast-path QoS 0. */
   txBuffer: number;
-  /** Bytes written and not yet drained by the socket that publish accepts: a burst up to this size goes
-   *  out at once, past it publish returns BUSY (and emits `busy`) until `drain`. Costs no buffer. */
+  /** Bytes written and not yet drained by the socket past which publish returns BUSY (and emits `busy`)
+   *  until `drain`: a burst of this size plus one packet goes out at once, and a packet larger than the
+   *  window still goes out alone, so pacing never stalls. Costs no buffer. */
   txWindow: number;
   /** QoS 1/2 messages in flight or queued at once. */
   inflight: number;
