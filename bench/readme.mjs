@@ -64,7 +64,7 @@ export function resultsMarkdown(results, { mosquitto = "?" } = {}, heap = "defau
     else if (r.bench === "espruino-publish-qos0") {
       const tail = `; median of ${r.median_of} rounds (range)`;
       row(`Espruino: socket floor, the same pre-encoded 63 B PUBLISH string written per publish, 16 per drain${tail}`, `${ranged(r, "floor")} msg/s`, "", "", "", "");
-      row(`Espruino: least a publish costs, header + topic + payload concatenated, one write, 16 per drain${tail}`, `${ranged(r, "concat")} msg/s`, "", "", "", "");
+      row(`Espruino: a publish that only concatenates header + topic + payload (String.fromCharCode of the 4 header bytes + topic + payload, one write), 16 per drain${tail}`, `${ranged(r, "concat")} msg/s`, "", "", "", "");
       row(`Espruino: ${r.what}, refused publishes retried on the next drain${tail}`, `${ranged(r, "wisp")}${r.wisp_refused ? ` (${n(r.wisp_refused)} refused)` : ""}`, ranged(r, "mqtt_js"), ranged(r, "tinymqtt"), r.target, met(r));
     } else if (r.bench === "espruino-receive-qos0") {
       const tail = `; median of ${r.median_of} rounds (range)`;

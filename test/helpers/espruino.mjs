@@ -74,10 +74,10 @@ export function esp8266Limits() {
 
 /** The clients measured, each as Espruino code fragments over the client `c`: `create` (from the module
  *  `mod`), `subscribe` (of TOPIC), a `hook` that routes its messages to one of MESSAGE_HOOKS (which call
- *  onMessage(payloadString)), `subscribedEvent` (the event
- *  of its SUBACK, or null: then 300 ms after subscribing stand for it), and `drain`, where its socket's
- *  drain is heard (once connected). Wisp always (with an ESP8266's limits); the EspruinoDocs modules when
- *  `modulesDir` holds them. `handler`: Wisp's subscription handler instead of a `message` listener. */
+ *  onMessage(payloadString)), `subscribedEvent` (the event of its SUBACK, or null: then 300 ms after
+ *  subscribing stand for it), and `drain`, where its socket's drain is heard (once connected). Wisp
+ *  always, with an ESP8266's limits: "wisp" with a `message` listener, "wisp_handler" with a subscription
+ *  handler instead; "mqtt_js" and "tinymqtt", the EspruinoDocs modules, when `modulesDir` holds them. */
 export function espruinoClients(port, modulesDir = process.env.ESPRUINO_MODULES_DIR || "") {
   const wisp = (key, handler) => ({
     key, module: "wisp", file: "dist/wisp.js",
