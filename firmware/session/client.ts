@@ -435,6 +435,7 @@ export class Client {
   private onControl_(type: number): void {
     const m = this.msg_;
     const v = this.v_;
+    if (this.state_ !== State.CONNECTED && this.state_ !== State.CONNACK_WAIT) return; // a dropped connection's
     if (type < 0 || (this.state_ === State.CONNACK_WAIT) !== (type === PacketType.CONNACK)) {
       // Malformed, or out of order (MQTT-3.2.0-1: the first packet is CONNACK, and only once).
       const err = type < 0 ? type : Err.PROTOCOL;
