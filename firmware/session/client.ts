@@ -290,8 +290,8 @@ export class Client {
     const p = this.platform_;
     let address = this.servers_[v[V.SERVER] % this.servers_.length];
     // "mqtts://host:port" or the tls option: TLS (port 8883 by default); "mqtt://" or none: TCP.
-    const tls = o.tls || address.indexOf("mqtts://") === 0;
-    if (address.indexOf("://") > 0) address = address.slice(address.indexOf("://") + 3);
+    const tls = o.tls || address.indexOf("mqtts:") === 0;
+    address = address.split("//").pop()!;
     const colon = address.lastIndexOf(":");
     this.state_ = State.OPENING;
     v[V.SINCE] = p.time();
@@ -305,7 +305,7 @@ export class Client {
     try {
       s = tls ? p.tls!(to, onSocketOpen) : p.connect(to, onSocketOpen);
     } catch (e) {
-      this.emit("error", tls ? "TLS connection failed: " + (e as any).message : "connection refused", Err.CONNECTION_LOST);
+      this.emit("error", tls ? "TLS: " + (e as any).message : "connection refused", Err.CONNECTION_LOST);
       return this.drop_(Err.CONNECTION_LOST, true);
     }
     s.h = this;

@@ -69,7 +69,7 @@ export function createNet({ loop, link, context }) {
         setImmediate(() => { if (!closed) call(() => s.emit("data", chunk)); });
       }
     });
-    node.on("error", (e) => later(() => s.emit("error", { type: e.code, message: e.message })));
+    node.on("error", (e) => later(() => s.emit("error", { type: e.code, message: e.reason || e.message }))); // TLS errors: the reason alone
     node.on("close", finish);
     s.write = function (data) {
       if (closed) return false;

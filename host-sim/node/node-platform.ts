@@ -40,7 +40,7 @@ function espruinoSocket(node: net.Socket, onOpen: (this: Socket) => void, upEven
   node.on(upEvent, () => onOpen.call(s));
   // As on the interpreter: byte strings of at most 536 bytes.
   node.on("data", (d: Buffer) => { for (let o = 0; o < d.length; o += 536) emit("data", d.toString("latin1", o, Math.min(d.length, o + 536))); });
-  node.on("error", (e: NodeJS.ErrnoException) => emit("error", { type: e.code, message: e.message }));
+  node.on("error", (e: NodeJS.ErrnoException & { reason?: string }) => emit("error", { type: e.code, message: e.reason || e.message }));
   node.on("close", () => emit("close"));
   return s;
 }
