@@ -14,7 +14,7 @@ import { flash, espruinoCli } from "../host-sim/upload/flash.mjs";
 import { nodePlatform } from "../dist/node-platform.mjs";
 import { loadWisp } from "../host-sim/node/load.mjs";
 import { skipWithoutMosquitto } from "./helpers/brokers.mjs";
-import { makeCertificates, startSecureMosquitto, skipWithoutTlsTools, USERS } from "./helpers/tls.mjs";
+import { makeCertificates, startSecureMosquitto, startReadmeMosquitto, skipWithoutTlsTools, USERS } from "./helpers/tls.mjs";
 import { runOnEspruino, ESPRUINO_BIN, skipWithoutEspruino } from "./helpers/espruino.mjs";
 import { waitFor, recordEvents } from "./helpers/util.mjs";
 
@@ -123,6 +123,34 @@ describe("MQTT over TLS against Mosquitto", { skip: skipWithoutMosquitto || skip
     // Sent in order on one connection: the denied one would have arrived first.
     assert.deepEqual(watcher.got, [["wisp/robot1/status", "allowed"]]);
     assert.ok(!a.events.some((e) => e[0] === "error" || e[0] === "disconnected"), "no error, no disconnection");
+  });
+
+  test("README's Mosquitto example (acl_file): robot1 and alice reach wisp/robot1/#, mallory neither reads nor writes it; acl_file grants a denied subscription", async () => {
+    const readme = await startReadmeMosquitto(certs);
+    cleanup.push(() => readme.stop());
+    const client = async (user) => {
+      const p = mqtt.connect(`mqtts://127.0.0.1:${readme.port}`, { username: user, password: USERS[user], ca: certs.pem("ca.pem"), cert: certs.pem("client.pem"), key: certs.pem("client.key"), reconnectPeriod: 0, clientId: `readme-${user}` });
+      cleanup.push(() => p.end(true));
+      const got = [];
+      p.on("message", (t, m) => got.push(String(m)));
+      await new Promise((resolve, reject) => { p.once("connect", resolve); p.once("error", reject); });
+      await p.subscribeAsync("wisp/robot1/#", { qos: 1 });
+      return { p, got };
+    };
+    const a = robot(board().wisp, `mqtts://127.0.0.1:${readme.port}`, { ca: certs.der("ca.pem"), key: certs.der("client.key"), cert: certs.der("client.pem") });
+    const commands = [];
+    a.client.subscribe("wisp/robot1/cmd", { qos: 1 }, (m) => commands.push(m.text()));
+    a.client.subscribe("wisp/robot2/cmd", { qos: 1 });
+    a.client.connect();
+    await waitFor(() => a.events.filter((e) => e[0] === "subscribed").length === 2, () => `both subscriptions granted: ${JSON.stringify(a.events)}`);
+    const [alice, mallory] = [await client("alice"), await client("mallory")];
+    await mallory.p.publishAsync("wisp/robot1/cmd", "evil", { qos: 1 }); // acknowledged, dropped
+    await alice.p.publishAsync("wisp/robot1/cmd", "walk", { qos: 1 });
+    await waitFor(() => commands.length >= 1, "alice's command at the robot");
+    a.client.publish("wisp/robot1/telemetry", "t1", { qos: 1 });
+    await waitFor(() => alice.got.includes("t1"), "the robot's telemetry at alice");
+    assert.deepEqual(commands, ["walk"]);
+    assert.deepEqual(mallory.got, []);
   });
 
   test("the firmware: a simulated ESP32 with a password and certificate Storage files comes online over TLS; an ESP8266 says it has no TLS", async () => {

@@ -38,7 +38,39 @@ export function makeCertificates() {
 }
 
 /** Users and passwords the broker knows; `watcher` may read everything, `fleet` use all of wisp/#. */
-export const USERS = { robot1: "robot1-secret", operator: "operator-secret", watcher: "watcher-secret", fleet: "fleet-secret" };
+export const USERS = { robot1: "robot1-secret", operator: "operator-secret", watcher: "watcher-secret", fleet: "fleet-secret", alice: "alice-secret", mallory: "mallory-secret" };
+
+/** Mosquitto configured as README's Security section shows (TLS with client certificates, a password
+ *  file, an acl_file letting only robot1 and alice touch wisp/robot1/#), on a free port; also knows
+ *  mallory, who may touch nothing. stop() kills it. */
+export async function startReadmeMosquitto(certs) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(certs.dir, "readme-"));
+  for (const [i, u] of ["robot1", "alice", "mallory"].entries()) spawnSync("mosquitto_passwd", [...(i ? [] : ["-c"]), "-b", join(dir, "passwd"), u, USERS[u]]);
+  writeFileSync(join(dir, "acl"), "user robot1\ntopic readwrite wisp/robot1/#\n\nuser alice\ntopic readwrite wisp/robot1/#\n");
+  const user = process.getuid && process.getuid() === 0 ? "user root\n" : "";
+  writeFileSync(join(dir, "mosquitto.conf"), `${user}persistence false\nlistener ${port} 127.0.0.1\ncafile ${certs.path("ca.pem")}\ncertfile ${certs.path("server.pem")}\n` +
+    `keyfile ${certs.path("server.key")}\nrequire_certificate true\nallow_anonymous false\npassword_file ${join(dir, "passwd")}\nacl_file ${join(dir, "acl")}\n`);
+  return run(join(dir, "mosquitto.conf"), { port });
+}
+
+/** Runs Mosquitto on `conf`; resolves once every port in `ports` accepts connections. */
+async function run(conf, ports) {
+  const child = spawn(MOSQUITTO, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr.on("data", (d) => (log += d));
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  await Promise.race([Promise.all(Object.values(ports).map((p) => waitForPort(p))), exited.then(() => { throw new Error(`mosquitto exited: ${log}`); })]);
+  return {
+    ...ports,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+    },
+  };
+}
 
 /** A dynamic-security client entry: the password as Mosquitto stores it (PBKDF2-SHA512, 101 rounds). */
 function dynsecClient(username, roles) {
@@ -66,18 +98,5 @@ export async function startSecureMosquitto(certs) {
   writeFileSync(join(dir, "mosquitto.conf"), `${user}persistence false\nplugin ${DYNSEC}\nplugin_opt_config_file ${join(dir, "dynsec.json")}\n` +
     `listener ${port} 127.0.0.1\n${tls}require_certificate false\n` +
     `listener ${certPort} 127.0.0.1\n${tls}require_certificate true\n`);
-  const child = spawn(MOSQUITTO, ["-c", join(dir, "mosquitto.conf")], { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  child.stderr.on("data", (d) => (log += d));
-  const exited = new Promise((resolve) => child.on("exit", resolve));
-  await Promise.race([Promise.all([waitForPort(port), waitForPort(certPort)]), exited.then(() => { throw new Error(`mosquitto exited: ${log}`); })]);
-  return {
-    port, certPort,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGKILL");
-        await exited;
-      }
-    },
-  };
+  return run(join(dir, "mosquitto.conf"), { port, certPort });
 }
