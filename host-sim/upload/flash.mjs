@@ -4,7 +4,7 @@
 // from boards/<name>.json, never from the internet. The bundle goes to Storage file ".bootcde" (run at
 // every boot, from flash) and the configuration to "wisp.json"; then the board restarts into it.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -89,6 +89,7 @@ export async function flash({ board, port, baud = 115200, config = {}, firmware,
     child.stderr.on("data", (d) => { out += d; });
     child.on("exit", () => { clearTimeout(timer); resolve(out); });
   });
+  rmSync(dir, { recursive: true, force: true }); // the configuration's secrets and the key do not stay behind
   const problem = diagnose(output, { port, baud, expect: `${firmware.length} ${zlib.crc32(Buffer.from(firmware, "latin1"))}` });
   if (problem) throw new FlashError(problem);
   log("done: the board restarted into the new firmware");
