@@ -47,8 +47,9 @@ function onSocketDrain(this: Socket) {
   c.flush_();
   c.emit("drain");
 }
-function onSocketClose(this: Socket, e?: any) {
+function onSocketClose(this: Socket) {
   const c = this.h;
+  const e = arguments[0]; // `error` gives {message}, `close` a boolean; not a parameter, which costs a JsVar
   if (c.conn_ !== this) return;
   c.conn_ = null;
   if (c.framer_.readPos_ < c.framer_.writePos_ || c.framer_.skip_) c.emit("error", "truncated packet", Err.MALFORMED);
