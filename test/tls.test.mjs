@@ -29,7 +29,7 @@ describe("MQTT over TLS against Mosquitto", { skip: skipWithoutMosquitto || skip
     broker = await startSecureMosquitto(certs);
   });
   after(async () => {
-    for (const fn of cleanup.reverse()) await fn();
+    for (const fn of cleanup.reverse()) await Promise.resolve().then(fn).catch((e) => console.log(`[tls] cleanup: ${e.message}`));
     await broker.stop();
   });
 
@@ -219,15 +219,15 @@ describe("MQTT over TLS against Mosquitto", { skip: skipWithoutMosquitto || skip
       c.on("error", function (e) { print("ERROR " + e); });
       c.on("connected", function () {
         var ms = Math.round((getTime() - t0) * 1000), used = process.memory().usage;
-        print("CONNECTED " + ms + " " + (m1 - m0) + " " + (used - m1));
+        print("CONNECTED " + ms + " " + (m1 - m0) + " " + (used - m1) + " " + process.memory().blocksize);
         c.subscribe("wisp/robot1/echo", { qos: 1 }, function (m) { print("GOT " + m.text()); c.disconnect(); setTimeout(quit, 100); });
         c.on("subscribed", function () { c.publish("wisp/robot1/echo", "round trip", { qos: 1 }); });
       });
       c.connect();`;
     const out = await runOnEspruino(script, { modules: { wisp: "dist/wisp.js" }, timeoutMs: 20000 });
-    const m = out.match(/CONNECTED (\d+) (\d+) (\d+)/);
+    const m = out.match(/CONNECTED (\d+) (\d+) (\d+) (\d+)/);
     assert.ok(m, `not connected: ${out.split("\n").filter((l) => /ERROR|Uncaught|ASSERT/.test(l)).slice(0, 5).join(" | ") || out.slice(-300)}`);
-    console.log(`[tls] Espruino (${ESPRUINO_BIN}): TLS connect + CONNACK in ${m[1]} ms; JsVars: require ${m[2]}, create + connect over TLS ${m[3]}`);
+    console.log(`[tls] Espruino (${ESPRUINO_BIN}): TLS connect + CONNACK in ${m[1]} ms; JsVars (${m[4]} B each): require ${m[2]}, create + connect over TLS ${m[3]} (mbedTLS allocates from the JsVar heap)`);
     assert.match(out, /GOT round trip/);
   });
 });

@@ -49,8 +49,8 @@ function onSocketDrain(this: Socket) {
 }
 function onSocketClose(this: Socket) {
   const c = this.h;
-  const e = arguments[0]; // `error` gives {message}, `close` a boolean; not a parameter, which costs a JsVar
   if (c.conn_ !== this) return;
+  const e = arguments[0]; // `error` gives {message}, `close` a boolean; not a parameter, which costs a JsVar
   c.conn_ = null;
   if (c.framer_.readPos_ < c.framer_.writePos_ || c.framer_.skip_) c.emit("error", "truncated packet", Err.MALFORMED);
   // Closed before CONNACK (e.g. a TLS handshake the broker refused): said, then retried with backoff.
