@@ -230,5 +230,21 @@ describe("MQTT over TLS against Mosquitto", { skip: skipWithoutMosquitto || skip
     console.log(`[tls] Espruino (${ESPRUINO_BIN}): TLS connect + CONNACK in ${m[1]} ms; JsVars (${m[4]} B each): require ${m[2]}, create + connect over TLS ${m[3]} (mbedTLS allocates from the JsVar heap)`);
     assert.match(out, /GOT round trip/);
   });
+
+  test("on the Espruino interpreter: without the client certificate the broker refuses the handshake; said in words, retried", { skip: skipWithoutEspruino }, async () => {
+    const script = `
+      var big = new Uint8Array(400000); big = undefined;
+      var n = 0, c = require("wisp").create("mqtts://127.0.0.1:${broker.certPort}", { client_id: "espruino-nocert", username: "robot1", password: ${JSON.stringify(USERS.robot1)},
+        ca: atob("${Buffer.from(certs.der("ca.pem"), "latin1").toString("base64")}"), reconnect_min: 200, reconnect_max: 400 });
+      c.on("error", function (e) { print("ERROR " + e); if (++n === 3) { c.disconnect(); setTimeout(quit, 100); } });
+      c.on("connected", function () { print("CONNECTED"); quit(); });
+      c.connect();`;
+    const out = await runOnEspruino(script, { modules: { wisp: "dist/wisp.js" }, timeoutMs: 20000 });
+    const errors = out.match(/ERROR [^\n]*/g) || [];
+    console.log(`[tls] Espruino without a client certificate: ${JSON.stringify(errors.map((e) => e.slice(6).trim()))}; console: ${JSON.stringify((out.match(/Uncaught[^\n]*/) || [""])[0].trim())}`);
+    assert.ok(!/CONNECTED/.test(out), "connected without a certificate");
+    assert.equal(errors.length, 3, out.slice(-500));
+    for (const e of errors) assert.match(e, /connection closed before CONNACK/);
+  });
 });
 
