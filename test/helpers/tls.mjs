@@ -1,6 +1,6 @@
 // TLS for the tests: a CA, a server certificate for 127.0.0.1 and a client certificate made here with
 // openssl, and Mosquitto with two TLS listeners (one wanting only TLS, one also a client certificate),
-// passwords and an ACL (Mosquitto's dynamic security plugin).
+// passwords and an ACL (Mosquitto's dynamic security plugin); and Mosquitto configured as README shows.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import crypto from "node:crypto";
@@ -10,7 +10,7 @@ import { MOSQUITTO, freePort, waitForPort } from "./brokers.mjs";
 
 /** Mosquitto's dynamic security plugin: it checks subscriptions against the ACL (SUBACK 0x80 when
  *  denied), where an acl_file only filters what is delivered. */
-export const DYNSEC = ["/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so", "/usr/lib/mosquitto_dynamic_security.so", "/usr/local/lib/mosquitto_dynamic_security.so"].find((f) => existsSync(f));
+const DYNSEC = ["/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so", "/usr/lib/mosquitto_dynamic_security.so", "/usr/local/lib/mosquitto_dynamic_security.so"].find((f) => existsSync(f));
 /** Why the TLS broker tests cannot run here, or false. */
 export const skipWithoutTlsTools = spawnSync("openssl", ["version"]).error !== undefined ? "openssl is not installed"
   : !DYNSEC ? "Mosquitto's dynamic security plugin (mosquitto_dynamic_security.so) is not installed" : false;
