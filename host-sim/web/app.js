@@ -1,0 +1,526 @@
+// The live telemetry page: an MQTT-over-WebSocket client (the npm mqtt package's browser build)
+// watching wisp/<device>/{telemetry,status,event}, plotting the selected board with uPlot, and
+// sending gait commands to wisp/<device>/cmd. Anything malformed on a topic is a line in the event
+// log, never an exception that stops the page.
+"use strict";
+(function () {
+  const QUADRUPED_WINDOW_S = 30;
+  const SENSOR_WINDOW_S = 600;
+  const MAX_DEVICES = 256;
+  const MAX_LOG_LINES = 200;
+  const MAX_COMMAND_LINES = 30;
+  const COMMAND_TIMEOUT_MS = 10000;
+  const LEGS = ["front-left", "front-right", "back-left", "back-right"];
+  const JOINTS = ["hip", "thigh", "knee"];
+  const COLORS = ["#e4572e", "#29a3d1", "#76b041", "#b07cc6"];
+  const $ = (id) => document.getElementById(id);
+  const decoder = new TextDecoder();
+
+  const devices = new Map();
+  let known = []; // device ids from the server; empty: devices are discovered from their topics
+  let selected = null;
+  let client = null;
+  let frameRequested = false;
+  let fleetDirty = true;
+  const logQueue = [];
+  const charts = {};
+
+  // ---- data -------------------------------------------------------------------------------------
+
+  /** The page's record of one board. */
+  function device(id) {
+    let d = devices.get(id);
+    if (d) return d;
+    d = { id, status: "unknown", app: null, last: null, cols: null, times: [], rate: 0, pending: [], dirty: true, row: null, updatedAt: 0 };
+    devices.set(id, d);
+    fleetDirty = true;
+    return d;
+  }
+
+  const isNum = (v) => typeof v === "number" && isFinite(v);
+  const numbers = (a, n) => Array.isArray(a) && a.length === n && a.every(isNum);
+
+  /** A telemetry payload checked: quadruped {app, n, gait, speed, heading, safe, j, imu, bat} or
+   *  sensor {app, n, t, h, p, bat}; throws an Error saying what is wrong. Strings are trimmed (the
+   *  firmware pads its fixed-layout JSON with spaces). */
+  function parseTelemetry(text) {
+    let o;
+    try {
+      o = JSON.parse(text);
+    } catch (e) {
+      throw new Error("not JSON");
+    }
+    if (!o || typeof o !== "object" || Array.isArray(o)) throw new Error("not a JSON object");
+    if ("j" in o || "gait" in o) {
+      if (!isNum(o.n)) throw new Error('"n" is not a number');
+      if (typeof o.gait !== "string" || !o.gait.trim() || o.gait.length > 32) throw new Error('"gait" is not a gait name');
+      if (!isNum(o.speed) || !isNum(o.heading)) throw new Error('"speed" or "heading" is not a number');
+      if (!numbers(o.j, 12)) throw new Error('"j" is not 12 joint angles');
+      if (!numbers(o.imu, 6)) throw new Error('"imu" is not 6 numbers');
+      if (!isNum(o.bat)) throw new Error('"bat" is not a number');
+      return { app: "quadruped", n: o.n, gait: o.gait.trim(), speed: o.speed, heading: o.heading, safe: !!o.safe, j: o.j, imu: o.imu, bat: o.bat };
+    }
+    if (isNum(o.n) && isNum(o.t) && isNum(o.h) && isNum(o.p) && isNum(o.bat)) return { app: "sensor", n: o.n, t: o.t, h: o.h, p: o.p, bat: o.bat };
+    throw new Error("neither quadruped nor sensor telemetry");
+  }
+
+  /** Column arrays for uPlot (x in seconds), one set per board. */
+  function columns(app) {
+    const n = app === "quadruped" ? 1 + 12 + 6 + 1 : 1 + 4;
+    return Array.from({ length: n }, () => []);
+  }
+
+  function addTelemetry(d, t, now) {
+    if (d.app !== t.app) {
+      if (d.app) log(d.id, `now runs the ${t.app} app`);
+      d.app = t.app;
+      d.cols = columns(t.app);
+      fleetDirty = true;
+    }
+    const c = d.cols;
+    const x = now / 1000;
+    c[0].push(x);
+    if (t.app === "quadruped") {
+      for (let i = 0; i < 12; i++) c[1 + i].push(t.j[i]);
+      for (let i = 0; i < 6; i++) c[13 + i].push(t.imu[i]);
+      c[19].push(t.bat);
+    } else {
+      c[1].push(t.t);
+      c[2].push(t.h);
+      c[3].push(t.p);
+      c[4].push(t.bat);
+    }
+    // Drop what has scrolled out, a few seconds at a time.
+    const keep = t.app === "quadruped" ? QUADRUPED_WINDOW_S : SENSOR_WINDOW_S;
+    if (c[0][0] < x - keep - 5) {
+      let k = 0;
+      while (k < c[0].length && c[0][k] < x - keep) k++;
+      for (const col of c) col.splice(0, k);
+    }
+    if (d.last && d.last.safe !== t.safe) fleetDirty = true;
+    d.last = t;
+    d.times.push(now);
+    d.dirty = true;
+  }
+
+  // ---- MQTT -------------------------------------------------------------------------------------
+
+  function onMessage(topic, payload) {
+    const parts = topic.split("/");
+    const text = decoder.decode(payload);
+    if (parts.length !== 3 || parts[0] !== "wisp" || !parts[1]) return bad(topic, "unexpected topic", text);
+    const id = parts[1];
+    const kind = parts[2];
+    if (!devices.has(id)) {
+      if (known.length || devices.size >= MAX_DEVICES) return unknownDevice(id, topic);
+      device(id);
+      if (!selected) select(id);
+    }
+    const d = devices.get(id);
+    const now = Date.now();
+    if (kind === "telemetry") {
+      let t;
+      try {
+        t = parseTelemetry(text);
+      } catch (e) {
+        return bad(topic, e.message, text);
+      }
+      addTelemetry(d, t, now);
+    } else if (kind === "status") {
+      const s = text.trim();
+      if (s !== "online" && s !== "offline") return bad(topic, "status is neither online nor offline", text);
+      if (s !== d.status) log(id, s === "online" ? "online" : "offline (its will, or it said goodbye)", s === "online" ? "ok" : "warn");
+      d.status = s;
+      d.dirty = true;
+      fleetDirty = true;
+    } else if (kind === "event") {
+      onEvent(d, topic, text);
+    } else if (kind !== "cmd") {
+      return bad(topic, "unknown topic kind", text);
+    }
+    requestFrame();
+  }
+
+  const warned = new Set();
+  function unknownDevice(id, topic) {
+    if (warned.has(id) || warned.size > 50) return;
+    warned.add(id);
+    log(null, `ignored ${clip(topic, 80)}: not one of this simulator's devices`, "bad");
+  }
+
+  /** wisp/<device>/event: {"ack":gait,"speed","heading"}, {"error":text} or {"event":text,...}. */
+  function onEvent(d, topic, text) {
+    let e;
+    try {
+      e = JSON.parse(text);
+    } catch (err) {
+      return bad(topic, "event is not JSON", text);
+    }
+    if (!e || typeof e !== "object" || Array.isArray(e)) return bad(topic, "event is not a JSON object", text);
+    const str = (v) => (typeof v === "string" ? v.trim() : null);
+    if (str(e.ack) !== null) {
+      const detail = `ack: gait ${str(e.ack)}` + (isNum(e.speed) ? `, speed ${e.speed.toFixed(2)}` : "") + (isNum(e.heading) ? `, heading ${e.heading}°` : "");
+      return answer(d, "ack", detail);
+    }
+    if (str(e.error) !== null) return answer(d, "error", `error: ${str(e.error)}`);
+    if (str(e.event) !== null) {
+      const rest = Object.keys(e).filter((k) => k !== "event").map((k) => `${k} ${clip(JSON.stringify(e[k]), 40)}`).join(", ");
+      return log(d.id, `${str(e.event)}${rest ? " (" + rest + ")" : ""}`, str(e.event) === "failsafe" ? "warn" : "ok");
+    }
+    bad(topic, "event has no ack, error or event", text);
+  }
+
+  /** An ack or error from a board answers the oldest command still waiting for it. */
+  function answer(d, kind, detail) {
+    const c = d.pending.shift();
+    if (!c) return log(d.id, `${detail} (to a command from elsewhere)`, kind === "ack" ? "ok" : "warn");
+    c.li.className = kind;
+    c.result.textContent = detail;
+  }
+
+  function connect(wsUrl) {
+    $("broker-url").textContent = wsUrl;
+    client = mqtt.connect(wsUrl, { clientId: "wisp-page-" + Math.random().toString(16).slice(2, 10), reconnectPeriod: 1000, connectTimeout: 5000, clean: true });
+    const state = (s, cls) => { $("broker-state").textContent = s; $("broker").className = "broker " + cls; };
+    state("connecting", "warn");
+    client.on("connect", () => {
+      state("connected", "ok");
+      client.subscribe(["wisp/+/telemetry", "wisp/+/status", "wisp/+/event"], { qos: 0 }, (err) => {
+        if (err) log(null, `subscribe failed: ${err.message}`, "bad");
+      });
+    });
+    client.on("reconnect", () => state("reconnecting", "warn"));
+    client.on("offline", () => state("offline", "bad"));
+    client.on("close", () => { if (!client.connected) state("disconnected", "bad"); });
+    client.on("error", (e) => log(null, `broker: ${e.message}`, "bad"));
+    client.on("message", (topic, payload) => {
+      try {
+        onMessage(topic, payload);
+      } catch (e) {
+        log(null, `could not handle ${clip(topic, 80)}: ${e.message}`, "bad");
+      }
+    });
+  }
+
+  // ---- commands ---------------------------------------------------------------------------------
+
+  function sendCommand(cmd) {
+    const d = selected && devices.get(selected);
+    if (!d || !client) return;
+    const text = JSON.stringify(cmd);
+    const li = document.createElement("li");
+    li.className = "pending";
+    const what = document.createElement("span");
+    what.textContent = `${time(Date.now())} ${d.id} ← ${text} `;
+    const result = document.createElement("span");
+    result.className = "result";
+    result.textContent = "sent, waiting for an answer…";
+    li.append(what, result);
+    const list = $("commands");
+    list.prepend(li);
+    while (list.children.length > MAX_COMMAND_LINES) list.lastChild.remove();
+    const c = { li, result, at: Date.now() };
+    d.pending.push(c);
+    client.publish(`wisp/${d.id}/cmd`, text, { qos: 1 }, (err) => {
+      if (!err) return;
+      const i = d.pending.indexOf(c);
+      if (i >= 0) d.pending.splice(i, 1);
+      li.className = "error";
+      result.textContent = `not sent: ${err.message}`;
+    });
+  }
+
+  function expireCommands(now) {
+    for (const d of devices.values()) {
+      while (d.pending.length && now - d.pending[0].at > COMMAND_TIMEOUT_MS) {
+        const c = d.pending.shift();
+        c.li.className = "error";
+        c.result.textContent = `no answer in ${COMMAND_TIMEOUT_MS / 1000} s`;
+      }
+    }
+  }
+
+  // ---- event log --------------------------------------------------------------------------------
+
+  const clip = (s, n) => (s.length > n ? s.slice(0, n) + "…" : s);
+  const time = (ms) => new Date(ms).toTimeString().slice(0, 8);
+  const printable = (s) => s.replace(/[\x00-\x1f\x7f-\x9f\ufffd]/g, "·");
+
+  function log(id, text, cls = "") {
+    logQueue.push({ at: Date.now(), text: (id ? id + ": " : "") + text, cls });
+    requestFrame();
+  }
+
+  function bad(topic, why, text) {
+    log(null, `bad data on ${clip(printable(topic), 80)}: ${why} — ${JSON.stringify(clip(printable(text), 60))}`, "bad");
+  }
+
+  function flushLog() {
+    if (!logQueue.length) return;
+    const list = $("log");
+    const lines = logQueue.splice(0);
+    const shown = lines.length > 50 ? lines.slice(-50) : lines;
+    if (shown.length < lines.length) shown.unshift({ at: lines[0].at, text: `… ${lines.length - shown.length} more lines`, cls: "bad" });
+    for (const l of shown) {
+      const li = document.createElement("li");
+      li.className = l.cls;
+      li.textContent = `${time(l.at)} ${l.text}`;
+      list.prepend(li);
+    }
+    while (list.children.length > MAX_LOG_LINES) list.lastChild.remove();
+  }
+
+  // ---- plots ------------------------------------------------------------------------------------
+
+  function chart(key, title, labels, unit, windowS, yRange) {
+    const el = $("plot-" + key);
+    const opts = {
+      title,
+      width: Math.max(200, el.clientWidth),
+      height: 170,
+      pxAlign: false,
+      cursor: { drag: { x: false, y: false } },
+      legend: { live: false },
+      scales: {
+        x: { time: true, range: () => { const now = Date.now() / 1000; return [now - windowS, now]; } },
+        y: yRange ? { range: yRange } : { range: (u, min, max) => (min === max || min === null ? [(min || 0) - 1, (max || 0) + 1] : uPlot.rangeNum(min, max, 0.1, true)) },
+      },
+      axes: [
+        { space: 60, stroke: "#8a97a6", grid: { stroke: "#2d3640", width: 1 }, ticks: { stroke: "#2d3640", width: 1 } },
+        { label: unit, size: 56, labelSize: 16, stroke: "#8a97a6", grid: { stroke: "#2d3640", width: 1 }, ticks: { stroke: "#2d3640", width: 1 } },
+      ],
+      series: [{}].concat(labels.map((l, i) => ({ label: l, stroke: COLORS[i], width: 1.5, points: { show: false } }))),
+    };
+    charts[key] = { plot: new uPlot(opts, [[]].concat(labels.map(() => [])), el), el };
+  }
+
+  function createCharts(app) {
+    if (app === "quadruped" && !charts.leg0) {
+      LEGS.forEach((leg, i) => chart("leg" + i, `${leg} leg`, JOINTS, "°", QUADRUPED_WINDOW_S, [-90, 90]));
+      chart("accel", "IMU acceleration", ["x", "y", "z"], "g", QUADRUPED_WINDOW_S);
+      chart("gyro", "IMU rotation rate", ["x", "y", "z"], "°/s", QUADRUPED_WINDOW_S);
+      chart("battery", "battery", ["volts"], "V", QUADRUPED_WINDOW_S);
+    } else if (app === "sensor" && !charts.temperature) {
+      chart("temperature", "temperature", ["°C"], "°C", SENSOR_WINDOW_S);
+      chart("humidity", "humidity", ["%"], "%", SENSOR_WINDOW_S);
+      chart("pressure", "pressure", ["hPa"], "hPa", SENSOR_WINDOW_S);
+    }
+  }
+
+  function setData(key, data) {
+    const c = charts[key];
+    c.plot.setData(data);
+    c.el.dataset.points = String(data[0].length);
+  }
+
+  function drawCharts(d) {
+    const c = d.cols;
+    if (d.app === "quadruped") {
+      for (let leg = 0; leg < 4; leg++) setData("leg" + leg, [c[0], c[1 + leg * 3], c[2 + leg * 3], c[3 + leg * 3]]);
+      setData("accel", [c[0], c[13], c[14], c[15]]);
+      setData("gyro", [c[0], c[16], c[17], c[18]]);
+      setData("battery", [c[0], c[19]]);
+    } else {
+      setData("temperature", [c[0], c[1]]);
+      setData("humidity", [c[0], c[2]]);
+      setData("pressure", [c[0], c[3]]);
+    }
+  }
+
+  /** The robot from above: body, the four legs (thigh swing forward/back, knee bend shortens the
+   *  leg's reach), heading arrow. */
+  function drawTopView(t) {
+    const cv = $("topview");
+    const g = cv.getContext("2d");
+    const w = cv.width;
+    const h = cv.height;
+    g.clearRect(0, 0, w, h);
+    g.save();
+    g.translate(w / 2, h / 2);
+    g.fillStyle = "#2b3440";
+    g.strokeStyle = "#8aa0b8";
+    g.lineWidth = 2;
+    g.fillRect(-30, -50, 60, 100);
+    g.strokeRect(-30, -50, 60, 100);
+    for (let leg = 0; leg < 4; leg++) {
+      const side = leg % 2 === 0 ? -1 : 1;
+      const hx = 30 * side;
+      const hy = leg < 2 ? -40 : 40;
+      const rad = Math.PI / 180;
+      const hip = t.j[leg * 3] * rad;
+      const thigh = t.j[leg * 3 + 1] * rad;
+      const knee = t.j[leg * 3 + 2] * rad;
+      const reach = 22 + 28 * Math.cos(knee);
+      const fwd = -40 * Math.sin(thigh);
+      const ox = side * reach * Math.cos(hip) - fwd * Math.sin(hip) * side;
+      const oy = fwd * Math.cos(hip) + reach * Math.sin(hip);
+      g.strokeStyle = COLORS[leg];
+      g.lineWidth = 5;
+      g.beginPath();
+      g.moveTo(hx, hy);
+      g.lineTo(hx + ox, hy + oy);
+      g.stroke();
+      g.fillStyle = COLORS[leg];
+      g.beginPath();
+      g.arc(hx + ox, hy + oy, 5, 0, 2 * Math.PI);
+      g.fill();
+    }
+    // Heading: 0° straight ahead (up), positive to the right.
+    const a = (t.heading * Math.PI) / 180;
+    g.strokeStyle = "#f0f3f6";
+    g.lineWidth = 2;
+    g.beginPath();
+    g.moveTo(0, 0);
+    g.lineTo(35 * Math.sin(a), -35 * Math.cos(a));
+    g.stroke();
+    g.restore();
+    g.fillStyle = "#8aa0b8";
+    g.font = "11px sans-serif";
+    g.fillText("front", w / 2 - 13, 12);
+  }
+
+  // ---- views ------------------------------------------------------------------------------------
+
+  function select(id) {
+    selected = id;
+    const d = devices.get(id);
+    if (d) d.dirty = true;
+    $("device-name").textContent = id;
+    $("commands").replaceChildren();
+    if (d && d.last && d.app === "quadruped") syncSliders(d.last);
+    fleetDirty = true;
+    if (location.hash !== "#" + encodeURIComponent(id)) history.replaceState(null, "", "#" + encodeURIComponent(id));
+    requestFrame();
+  }
+
+  function syncSliders(t) {
+    $("speed-in").value = String(t.speed);
+    $("speed-out").textContent = t.speed.toFixed(2);
+    $("heading-in").value = String(t.heading);
+    $("heading-out").textContent = `${t.heading}°`;
+  }
+
+  function renderDevice(d) {
+    d.dirty = false;
+    const st = $("status");
+    st.textContent = d.status;
+    st.className = "badge " + d.status;
+    const t = d.last;
+    $("waiting").hidden = !!t;
+    $("quadruped").hidden = d.app !== "quadruped";
+    $("sensor").hidden = d.app !== "sensor";
+    $("failsafe").hidden = !(t && t.safe);
+    $("rate").textContent = t ? `${d.rate} msg/s` : "";
+    if (!t) return;
+    createCharts(d.app);
+    if (d.app === "quadruped") {
+      $("gait").textContent = t.gait;
+      $("speed").textContent = t.speed.toFixed(2);
+      $("heading").textContent = `${t.heading}°`;
+      $("battery").textContent = `${t.bat.toFixed(2)} V`;
+      $("seq").textContent = String(t.n);
+      for (const b of document.querySelectorAll("[data-gait]")) b.classList.toggle("active", b.dataset.gait === t.gait);
+      drawTopView(t);
+    } else {
+      $("temperature").textContent = `${t.t.toFixed(2)} °C`;
+      $("humidity").textContent = `${t.h.toFixed(1)} %`;
+      $("pressure").textContent = `${t.p.toFixed(2)} hPa`;
+      $("sensor-battery").textContent = `${t.bat.toFixed(2)} V`;
+      $("sensor-seq").textContent = String(t.n);
+    }
+    drawCharts(d);
+  }
+
+  function renderFleet() {
+    fleetDirty = false;
+    $("fleet").hidden = devices.size < 2;
+    if (devices.size < 2) return;
+    const body = $("fleet-rows");
+    let online = 0;
+    let total = 0;
+    for (const d of devices.values()) {
+      if (!d.row) {
+        d.row = document.createElement("tr");
+        d.row.dataset.device = d.id;
+        for (let i = 0; i < 9; i++) d.row.appendChild(document.createElement("td"));
+        d.row.addEventListener("click", () => select(d.id));
+        body.appendChild(d.row);
+      }
+      const t = d.last;
+      const q = t && d.app === "quadruped";
+      const cells = [d.id, d.status, d.app || "–", q ? t.gait : "–", q ? t.speed.toFixed(2) : "–", q ? `${t.heading}°` : "–", t ? `${t.bat.toFixed(2)} V` : "–", String(d.rate), q && t.safe ? "FAILSAFE" : ""];
+      cells.forEach((v, i) => { if (d.row.cells[i].textContent !== v) d.row.cells[i].textContent = v; });
+      d.row.className = (d.id === selected ? "selected " : "") + d.status;
+      if (d.status === "online") online++;
+      total += d.rate;
+    }
+    $("fleet-summary").textContent = `${devices.size} boards, ${online} online, ${total} msg/s`;
+  }
+
+  function requestFrame() {
+    if (frameRequested) return;
+    frameRequested = true;
+    requestAnimationFrame(frame);
+  }
+
+  function frame() {
+    frameRequested = false;
+    const d = selected && devices.get(selected);
+    if (d && d.dirty) renderDevice(d);
+    if (fleetDirty) renderFleet();
+    flushLog();
+  }
+
+  /** Twice a second: message rates, command timeouts, and the plots scroll on without new data. */
+  function tick() {
+    const now = Date.now();
+    for (const d of devices.values()) {
+      while (d.times.length && d.times[0] < now - 1000) d.times.shift();
+      if (d.rate !== d.times.length) { d.rate = d.times.length; fleetDirty = true; }
+    }
+    expireCommands(now);
+    const d = selected && devices.get(selected);
+    if (d && d.last) d.dirty = true;
+    requestFrame();
+  }
+
+  // ---- start ------------------------------------------------------------------------------------
+
+  function wire() {
+    for (const b of document.querySelectorAll("[data-gait]")) b.addEventListener("click", () => sendCommand({ gait: b.dataset.gait }));
+    $("stop").addEventListener("click", () => sendCommand({ stop: true }));
+    $("speed-in").addEventListener("input", (e) => ($("speed-out").textContent = Number(e.target.value).toFixed(2)));
+    $("speed-in").addEventListener("change", (e) => sendCommand({ speed: Number(e.target.value) }));
+    $("heading-in").addEventListener("input", (e) => ($("heading-out").textContent = `${e.target.value}°`));
+    $("heading-in").addEventListener("change", (e) => sendCommand({ heading: Number(e.target.value) }));
+    window.addEventListener("resize", () => {
+      for (const c of Object.values(charts)) c.plot.setSize({ width: Math.max(200, c.el.clientWidth), height: 170 });
+    });
+    window.addEventListener("error", (e) => log(null, `page error: ${e.message}`, "bad"));
+    setInterval(tick, 500);
+  }
+
+  async function start() {
+    wire();
+    let config = { devices: [], wsUrl: null, sameOrigin: false };
+    try {
+      config = await (await fetch("/config.json")).json();
+    } catch (e) {
+      log(null, `could not read /config.json: ${e.message}`, "bad");
+    }
+    const params = new URLSearchParams(location.search);
+    known = Array.isArray(config.devices) ? config.devices.filter((id) => typeof id === "string") : [];
+    for (const id of known) device(id);
+    const wanted = decodeURIComponent(location.hash.slice(1));
+    if (known.length) select(known.includes(wanted) ? wanted : known[0]);
+    const wsUrl = params.get("ws") || config.wsUrl || (config.sameOrigin ? `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/mqtt` : null);
+    if (!wsUrl) {
+      $("broker-state").textContent = "no WebSocket URL: start with --ws-url ws://host:port (the broker's WebSocket listener)";
+      $("broker").className = "broker bad";
+      return;
+    }
+    connect(wsUrl);
+  }
+
+  start();
+})();
