@@ -272,22 +272,36 @@
 
   // ---- plots ------------------------------------------------------------------------------------
 
-  function chart(key, title, labels, unit, windowS, yRange) {
+  const CHART_HEIGHT = 190;
+  const axisStyle = { stroke: "#8a97a6", grid: { stroke: "#2d3640", width: 1 }, ticks: { stroke: "#2d3640", width: 1 } };
+
+  /** Room for the longest y tick label (pressure needs "1013.25"). */
+  const yAxisWidth = (u, values) => (values ? Math.max(3, ...values.map((v) => String(v).length)) * 7 + 20 : 50);
+
+  /** A uPlot chart in #plot-<key>: x is the last `windowS` seconds, labelled relative to now;
+   *  `ySplits`: fixed y ticks (their ends are the range), else the range follows the data. */
+  function chart(key, title, labels, windowS, ySplits) {
     const el = $("plot-" + key);
+    const minutes = windowS >= 120;
     const opts = {
       title,
       width: Math.max(200, el.clientWidth),
-      height: 170,
+      height: CHART_HEIGHT,
       pxAlign: false,
       cursor: { drag: { x: false, y: false } },
       legend: { live: false },
       scales: {
-        x: { time: true, range: () => { const now = Date.now() / 1000; return [now - windowS, now]; } },
-        y: yRange ? { range: yRange } : { range: (u, min, max) => (min === max || min === null ? [(min || 0) - 1, (max || 0) + 1] : uPlot.rangeNum(min, max, 0.1, true)) },
+        x: { time: false, range: () => { const now = Date.now() / 1000; return [now - windowS, now]; } },
+        y: ySplits
+          ? { range: [ySplits[0], ySplits[ySplits.length - 1]] }
+          : { range: (u, min, max) => (min === null || min === max ? [(min || 0) - 1, (max || 0) + 1] : uPlot.rangeNum(min, max, 0.1, true)) },
       },
       axes: [
-        { space: 60, stroke: "#8a97a6", grid: { stroke: "#2d3640", width: 1 }, ticks: { stroke: "#2d3640", width: 1 } },
-        { label: unit, size: 56, labelSize: 16, stroke: "#8a97a6", grid: { stroke: "#2d3640", width: 1 }, ticks: { stroke: "#2d3640", width: 1 } },
+        Object.assign({ space: 50, incrs: minutes ? [60, 120, 300] : [5, 10], values: (u, splits) => {
+          const now = Date.now() / 1000;
+          return splits.map((v) => (minutes ? `${Math.round((v - now) / 60)} min` : `${Math.round(v - now)} s`));
+        } }, axisStyle),
+        Object.assign({ size: yAxisWidth }, ySplits ? { splits: () => ySplits } : {}, axisStyle),
       ],
       series: [{}].concat(labels.map((l, i) => ({ label: l, stroke: COLORS[i], width: 1.5, points: { show: false } }))),
     };
@@ -296,14 +310,14 @@
 
   function createCharts(app) {
     if (app === "quadruped" && !charts.leg0) {
-      LEGS.forEach((leg, i) => chart("leg" + i, `${leg} leg`, JOINTS, "°", QUADRUPED_WINDOW_S, [-90, 90]));
-      chart("accel", "IMU acceleration", ["x", "y", "z"], "g", QUADRUPED_WINDOW_S);
-      chart("gyro", "IMU rotation rate", ["x", "y", "z"], "°/s", QUADRUPED_WINDOW_S);
-      chart("battery", "battery", ["volts"], "V", QUADRUPED_WINDOW_S);
+      LEGS.forEach((leg, i) => chart("leg" + i, `${leg} leg, joint angles (°)`, JOINTS, QUADRUPED_WINDOW_S, [-90, -45, 0, 45, 90]));
+      chart("accel", "IMU acceleration (g)", ["x", "y", "z"], QUADRUPED_WINDOW_S);
+      chart("gyro", "IMU rotation rate (°/s)", ["x", "y", "z"], QUADRUPED_WINDOW_S);
+      chart("battery", "battery (V)", ["volts"], QUADRUPED_WINDOW_S);
     } else if (app === "sensor" && !charts.temperature) {
-      chart("temperature", "temperature", ["°C"], "°C", SENSOR_WINDOW_S);
-      chart("humidity", "humidity", ["%"], "%", SENSOR_WINDOW_S);
-      chart("pressure", "pressure", ["hPa"], "hPa", SENSOR_WINDOW_S);
+      chart("temperature", "temperature (°C)", ["°C"], SENSOR_WINDOW_S);
+      chart("humidity", "relative humidity (%)", ["%"], SENSOR_WINDOW_S);
+      chart("pressure", "pressure (hPa)", ["hPa"], SENSOR_WINDOW_S);
     }
   }
 
@@ -494,7 +508,7 @@
     $("heading-in").addEventListener("input", (e) => ($("heading-out").textContent = `${e.target.value}°`));
     $("heading-in").addEventListener("change", (e) => sendCommand({ heading: Number(e.target.value) }));
     window.addEventListener("resize", () => {
-      for (const c of Object.values(charts)) c.plot.setSize({ width: Math.max(200, c.el.clientWidth), height: 170 });
+      for (const c of Object.values(charts)) c.plot.setSize({ width: Math.max(200, c.el.clientWidth), height: CHART_HEIGHT });
     });
     window.addEventListener("error", (e) => log(null, `page error: ${e.message}`, "bad"));
     setInterval(tick, 500);
