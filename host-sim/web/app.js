@@ -321,23 +321,26 @@
     }
   }
 
-  function setData(key, data) {
-    const c = charts[key];
-    c.plot.setData(data);
-    c.el.dataset.points = String(data[0].length);
-  }
+  /** Each chart's series as columns of a board's data (column 0 is x). */
+  const CHART_COLUMNS = {
+    quadruped: { leg0: [1, 2, 3], leg1: [4, 5, 6], leg2: [7, 8, 9], leg3: [10, 11, 12], accel: [13, 14, 15], gyro: [16, 17, 18], battery: [19] },
+    sensor: { temperature: [1], humidity: [2], pressure: [3] },
+  };
+  /** Charts waiting to be redrawn; a frame redraws at most CHARTS_PER_FRAME of them, so no single
+   *  frame pays for every plot. */
+  const staleCharts = new Set();
+  const CHARTS_PER_FRAME = 2;
 
-  function drawCharts(d) {
-    const c = d.cols;
-    if (d.app === "quadruped") {
-      for (let leg = 0; leg < 4; leg++) setData("leg" + leg, [c[0], c[1 + leg * 3], c[2 + leg * 3], c[3 + leg * 3]]);
-      setData("accel", [c[0], c[13], c[14], c[15]]);
-      setData("gyro", [c[0], c[16], c[17], c[18]]);
-      setData("battery", [c[0], c[19]]);
-    } else {
-      setData("temperature", [c[0], c[1]]);
-      setData("humidity", [c[0], c[2]]);
-      setData("pressure", [c[0], c[3]]);
+  function drawStaleCharts() {
+    const d = selected && devices.get(selected);
+    let n = 0;
+    for (const key of staleCharts) {
+      if (n++ === CHARTS_PER_FRAME) return requestFrame();
+      staleCharts.delete(key);
+      const cols = d && d.cols && CHART_COLUMNS[d.app][key];
+      if (!cols || !charts[key]) continue;
+      charts[key].plot.setData([d.cols[0]].concat(cols.map((i) => d.cols[i])));
+      charts[key].el.dataset.points = String(d.cols[0].length);
     }
   }
 
@@ -442,7 +445,7 @@
       $("sensor-battery").textContent = `${t.bat.toFixed(2)} V`;
       $("sensor-seq").textContent = String(t.n);
     }
-    drawCharts(d);
+    for (const key in CHART_COLUMNS[d.app]) staleCharts.add(key);
   }
 
   function renderFleet() {
@@ -482,6 +485,7 @@
     const d = selected && devices.get(selected);
     if (d && d.dirty) renderDevice(d);
     if (fleetDirty) renderFleet();
+    drawStaleCharts();
     flushLog();
   }
 
