@@ -529,7 +529,12 @@
     const params = new URLSearchParams(location.search);
     known = Array.isArray(config.devices) ? config.devices.filter((id) => typeof id === "string") : [];
     for (const id of known) device(id);
-    const wanted = decodeURIComponent(location.hash.slice(1));
+    let wanted = "";
+    try {
+      wanted = decodeURIComponent(location.hash.slice(1));
+    } catch (e) {
+      log(null, `ignored the address's #${clip(location.hash.slice(1), 40)}: not a device id`, "bad");
+    }
     if (known.length) select(known.includes(wanted) ? wanted : known[0]);
     const wsUrl = params.get("ws") || config.wsUrl || (config.sameOrigin ? `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/mqtt` : null);
     if (!wsUrl) {
