@@ -1,7 +1,8 @@
-// The live telemetry page: an MQTT-over-WebSocket client (the npm mqtt package's browser build)
-// watching wisp/<device>/{telemetry,status,event}, plotting the selected board with uPlot, and
-// sending gait commands to wisp/<device>/cmd. Anything malformed on a topic is a line in the event
-// log, never an exception that stops the page.
+// The live telemetry page: plots the selected board with uPlot, lists a fleet, and sends gait
+// commands to wisp/<device>/cmd. MQTT (the npm mqtt package's browser build, over WebSockets) and the
+// checking of every payload run in a Web Worker (worker.js), which hands over batches of checked
+// messages; anything malformed on a topic is a line in the event log, never an exception that stops
+// the page.
 "use strict";
 (function () {
   const QUADRUPED_WINDOW_S = 30;
@@ -14,12 +15,11 @@
   const JOINTS = ["hip", "thigh", "knee"];
   const COLORS = ["#e4572e", "#29a3d1", "#76b041", "#b07cc6"];
   const $ = (id) => document.getElementById(id);
-  const decoder = new TextDecoder();
 
   const devices = new Map();
   let known = []; // device ids from the server; empty: devices are discovered from their topics
   let selected = null;
-  let client = null;
+  let worker = null;
   let frameRequested = false;
   let fleetDirty = true;
   const logQueue = [];
@@ -31,37 +31,10 @@
   function device(id) {
     let d = devices.get(id);
     if (d) return d;
-    d = { id, status: "unknown", app: null, last: null, cols: null, times: [], rate: 0, pending: [], dirty: true, row: null, updatedAt: 0 };
+    d = { id, status: "unknown", app: null, last: null, cols: null, times: [], rate: 0, pending: [], dirty: true, row: null };
     devices.set(id, d);
     fleetDirty = true;
     return d;
-  }
-
-  const isNum = (v) => typeof v === "number" && isFinite(v);
-  const numbers = (a, n) => Array.isArray(a) && a.length === n && a.every(isNum);
-
-  /** A telemetry payload checked: quadruped {app, n, gait, speed, heading, safe, j, imu, bat} or
-   *  sensor {app, n, t, h, p, bat}; throws an Error saying what is wrong. Strings are trimmed (the
-   *  firmware pads its fixed-layout JSON with spaces). */
-  function parseTelemetry(text) {
-    let o;
-    try {
-      o = JSON.parse(text);
-    } catch (e) {
-      throw new Error("not JSON");
-    }
-    if (!o || typeof o !== "object" || Array.isArray(o)) throw new Error("not a JSON object");
-    if ("j" in o || "gait" in o) {
-      if (!isNum(o.n)) throw new Error('"n" is not a number');
-      if (typeof o.gait !== "string" || !o.gait.trim() || o.gait.length > 32) throw new Error('"gait" is not a gait name');
-      if (!isNum(o.speed) || !isNum(o.heading)) throw new Error('"speed" or "heading" is not a number');
-      if (!numbers(o.j, 12)) throw new Error('"j" is not 12 joint angles');
-      if (!numbers(o.imu, 6)) throw new Error('"imu" is not 6 numbers');
-      if (!isNum(o.bat)) throw new Error('"bat" is not a number');
-      return { app: "quadruped", n: o.n, gait: o.gait.trim(), speed: o.speed, heading: o.heading, safe: !!o.safe, j: o.j, imu: o.imu, bat: o.bat };
-    }
-    if (isNum(o.n) && isNum(o.t) && isNum(o.h) && isNum(o.p) && isNum(o.bat)) return { app: "sensor", n: o.n, t: o.t, h: o.h, p: o.p, bat: o.bat };
-    throw new Error("neither quadruped nor sensor telemetry");
   }
 
   /** Column arrays for uPlot (x in seconds), one set per board. */
@@ -70,7 +43,7 @@
     return Array.from({ length: n }, () => []);
   }
 
-  function addTelemetry(d, t, now) {
+  function addTelemetry(d, t, at) {
     if (d.app !== t.app) {
       if (d.app) log(d.id, `now runs the ${t.app} app`);
       d.app = t.app;
@@ -78,7 +51,7 @@
       fleetDirty = true;
     }
     const c = d.cols;
-    const x = now / 1000;
+    const x = at / 1000;
     c[0].push(x);
     if (t.app === "quadruped") {
       for (let i = 0; i < 12; i++) c[1 + i].push(t.j[i]);
@@ -99,75 +72,50 @@
     }
     if (d.last && d.last.safe !== t.safe) fleetDirty = true;
     d.last = t;
-    d.times.push(now);
+    d.times.push(at);
     d.dirty = true;
   }
 
-  // ---- MQTT -------------------------------------------------------------------------------------
+  // ---- messages from the worker -----------------------------------------------------------------
 
-  function onMessage(topic, payload) {
-    const parts = topic.split("/");
-    const text = decoder.decode(payload);
-    if (parts.length !== 3 || parts[0] !== "wisp" || !parts[1]) return bad(topic, "unexpected topic", text);
-    const id = parts[1];
-    const kind = parts[2];
-    if (!devices.has(id)) {
-      if (known.length || devices.size >= MAX_DEVICES) return unknownDevice(id, topic);
-      device(id);
-      if (!selected) select(id);
+  /** One checked message (see worker.js). */
+  function onItem(m) {
+    if (m.kind === "bad") return log(null, m.text, "bad");
+    if (m.kind === "broker") {
+      $("broker-state").textContent = m.state;
+      $("broker").className = "broker " + m.cls;
+      return;
     }
-    const d = devices.get(id);
-    const now = Date.now();
-    if (kind === "telemetry") {
-      let t;
-      try {
-        t = parseTelemetry(text);
-      } catch (e) {
-        return bad(topic, e.message, text);
-      }
-      addTelemetry(d, t, now);
-    } else if (kind === "status") {
-      const s = text.trim();
-      if (s !== "online" && s !== "offline") return bad(topic, "status is neither online nor offline", text);
-      if (s !== d.status) log(id, s === "online" ? "online" : "offline (its will, or it said goodbye)", s === "online" ? "ok" : "warn");
-      d.status = s;
+    if (m.kind === "sent") return sent(m.ref, m.error);
+    if (!devices.has(m.id)) {
+      if (known.length || devices.size >= MAX_DEVICES) return unknownDevice(m.id);
+      device(m.id);
+      if (!selected) select(m.id);
+    }
+    const d = devices.get(m.id);
+    if (m.kind === "telemetry") addTelemetry(d, m.t, m.at);
+    else if (m.kind === "status") {
+      if (m.status !== d.status) log(d.id, m.status === "online" ? "online" : "offline (its will, or it said goodbye)", m.status === "online" ? "ok" : "warn");
+      d.status = m.status;
       d.dirty = true;
       fleetDirty = true;
-    } else if (kind === "event") {
-      onEvent(d, topic, text);
-    } else if (kind !== "cmd") {
-      return bad(topic, "unknown topic kind", text);
-    }
-    requestFrame();
+    } else if (m.kind === "event") onEvent(d, m.e);
   }
 
   const warned = new Set();
-  function unknownDevice(id, topic) {
+  function unknownDevice(id) {
     if (warned.has(id) || warned.size > 50) return;
     warned.add(id);
-    log(null, `ignored ${clip(topic, 80)}: not one of this simulator's devices`, "bad");
+    log(null, `ignored wisp/${clip(printable(id), 60)}/…: not one of this simulator's devices`, "bad");
   }
 
-  /** wisp/<device>/event: {"ack":gait,"speed","heading"}, {"error":text} or {"event":text,...}. */
-  function onEvent(d, topic, text) {
-    let e;
-    try {
-      e = JSON.parse(text);
-    } catch (err) {
-      return bad(topic, "event is not JSON", text);
-    }
-    if (!e || typeof e !== "object" || Array.isArray(e)) return bad(topic, "event is not a JSON object", text);
-    const str = (v) => (typeof v === "string" ? v.trim() : null);
-    if (str(e.ack) !== null) {
-      const detail = `ack: gait ${str(e.ack)}` + (isNum(e.speed) ? `, speed ${e.speed.toFixed(2)}` : "") + (isNum(e.heading) ? `, heading ${e.heading}°` : "");
+  function onEvent(d, e) {
+    if (e.ack !== undefined) {
+      const detail = `ack: gait ${e.ack}` + (e.speed !== null ? `, speed ${e.speed.toFixed(2)}` : "") + (e.heading !== null ? `, heading ${e.heading}°` : "");
       return answer(d, "ack", detail);
     }
-    if (str(e.error) !== null) return answer(d, "error", `error: ${str(e.error)}`);
-    if (str(e.event) !== null) {
-      const rest = Object.keys(e).filter((k) => k !== "event").map((k) => `${k} ${clip(JSON.stringify(e[k]), 40)}`).join(", ");
-      return log(d.id, `${str(e.event)}${rest ? " (" + rest + ")" : ""}`, str(e.event) === "failsafe" ? "warn" : "ok");
-    }
-    bad(topic, "event has no ack, error or event", text);
+    if (e.error !== undefined) return answer(d, "error", `error: ${e.error}`);
+    log(d.id, `${e.event}${e.detail ? " (" + e.detail + ")" : ""}`, e.event === "failsafe" ? "warn" : "ok");
   }
 
   /** An ack or error from a board answers the oldest command still waiting for it. */
@@ -180,33 +128,29 @@
 
   function connect(wsUrl) {
     $("broker-url").textContent = wsUrl;
-    client = mqtt.connect(wsUrl, { clientId: "wisp-page-" + Math.random().toString(16).slice(2, 10), reconnectPeriod: 1000, connectTimeout: 5000, clean: true });
-    const state = (s, cls) => { $("broker-state").textContent = s; $("broker").className = "broker " + cls; };
-    state("connecting", "warn");
-    client.on("connect", () => {
-      state("connected", "ok");
-      client.subscribe(["wisp/+/telemetry", "wisp/+/status", "wisp/+/event"], { qos: 0 }, (err) => {
-        if (err) log(null, `subscribe failed: ${err.message}`, "bad");
-      });
-    });
-    client.on("reconnect", () => state("reconnecting", "warn"));
-    client.on("offline", () => state("offline", "bad"));
-    client.on("close", () => { if (!client.connected) state("disconnected", "bad"); });
-    client.on("error", (e) => log(null, `broker: ${e.message}`, "bad"));
-    client.on("message", (topic, payload) => {
-      try {
-        onMessage(topic, payload);
-      } catch (e) {
-        log(null, `could not handle ${clip(topic, 80)}: ${e.message}`, "bad");
+    worker = new Worker("/worker.js");
+    worker.onmessage = (m) => {
+      for (const item of m.data) {
+        try {
+          onItem(item);
+        } catch (e) {
+          log(null, `could not handle a ${item && item.kind} message: ${e.message}`, "bad");
+        }
       }
-    });
+      requestFrame();
+    };
+    worker.onerror = (e) => log(null, `MQTT worker: ${e.message}`, "bad");
+    worker.postMessage({ type: "connect", wsUrl });
   }
 
   // ---- commands ---------------------------------------------------------------------------------
 
+  const commands = new Map();
+  let commandRef = 0;
+
   function sendCommand(cmd) {
     const d = selected && devices.get(selected);
-    if (!d || !client) return;
+    if (!d || !worker) return;
     const text = JSON.stringify(cmd);
     const li = document.createElement("li");
     li.className = "pending";
@@ -219,15 +163,21 @@
     const list = $("commands");
     list.prepend(li);
     while (list.children.length > MAX_COMMAND_LINES) list.lastChild.remove();
-    const c = { li, result, at: Date.now() };
+    const c = { li, result, at: Date.now(), device: d };
     d.pending.push(c);
-    client.publish(`wisp/${d.id}/cmd`, text, { qos: 1 }, (err) => {
-      if (!err) return;
-      const i = d.pending.indexOf(c);
-      if (i >= 0) d.pending.splice(i, 1);
-      li.className = "error";
-      result.textContent = `not sent: ${err.message}`;
-    });
+    commands.set(++commandRef, c);
+    worker.postMessage({ type: "publish", topic: `wisp/${d.id}/cmd`, text, ref: commandRef });
+  }
+
+  /** The broker took the command (QoS 1), or it could not be sent. */
+  function sent(ref, error) {
+    const c = commands.get(ref);
+    commands.delete(ref);
+    if (!c || !error) return;
+    const i = c.device.pending.indexOf(c);
+    if (i >= 0) c.device.pending.splice(i, 1);
+    c.li.className = "error";
+    c.result.textContent = `not sent: ${error}`;
   }
 
   function expireCommands(now) {
@@ -249,10 +199,6 @@
   function log(id, text, cls = "") {
     logQueue.push({ at: Date.now(), text: (id ? id + ": " : "") + text, cls });
     requestFrame();
-  }
-
-  function bad(topic, why, text) {
-    log(null, `bad data on ${clip(printable(topic), 80)}: ${why} — ${JSON.stringify(clip(printable(text), 60))}`, "bad");
   }
 
   function flushLog() {

@@ -16,6 +16,7 @@ const uplotDist = dirname(require.resolve("uplot"));
 const FILES = {
   "/": [join(here, "index.html"), "text/html; charset=utf-8"],
   "/app.js": [join(here, "app.js"), "text/javascript; charset=utf-8"],
+  "/worker.js": [join(here, "worker.js"), "text/javascript; charset=utf-8"],
   "/style.css": [join(here, "style.css"), "text/css; charset=utf-8"],
   "/vendor/mqtt.min.js": [join(dirname(require.resolve("mqtt/package.json")), "dist", "mqtt.min.js"), "text/javascript; charset=utf-8"],
   "/vendor/uPlot.iife.min.js": [join(uplotDist, "uPlot.iife.min.js"), "text/javascript; charset=utf-8"],
