@@ -52,6 +52,11 @@
     }
     const c = d.cols;
     const x = at / 1000;
+    // A quadruped silent for over a second (offline): a row of nulls, so the lines break at the gap.
+    if (t.app === "quadruped" && c[0].length && x - c[0][c[0].length - 1] > 1) {
+      c[0].push(c[0][c[0].length - 1] + 0.001);
+      for (let i = 1; i < c.length; i++) c[i].push(null);
+    }
     c[0].push(x);
     if (t.app === "quadruped") {
       for (let i = 0; i < 12; i++) c[1 + i].push(t.j[i]);
