@@ -5,8 +5,8 @@
 // end of its main-thread work: rAF callbacks, style, layout, paint), their median, p95 and share over
 // 16 ms, frames per second, the telemetry rate the page counted, the renderer's main-thread busy share,
 // and the machine's load (the bench shares its cores with the boards, the broker and anything else).
-// Chromium runs with --disable-gpu (Skia's software raster, as on a machine without a GPU); --gpu keeps
-// its default, which in a container is SwiftShader's emulated GPU. Options: --boards N, --rate HZ,
+// Chromium runs with --disable-gpu (software raster, as on a machine without a GPU); --gpu keeps its
+// default GPU settings (with no GPU here, Chromium emulates one in software). Options: --boards N, --rate HZ,
 // --seconds S measured after --warmup S (32: the plots' 30 s window full).
 import { parseArgs } from "node:util";
 import { loadavg, cpus } from "node:os";
