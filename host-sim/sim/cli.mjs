@@ -10,12 +10,14 @@ import { SimBoard } from "./board.mjs";
 import { readBoard, BoardError } from "../../boards/schema.mjs";
 import { buildIfNeeded } from "./build.mjs";
 import { secureBroker } from "./secure.mjs";
+import { startWebServer, webOptions } from "../web/server.mjs";
 const { values: args } = parseArgs({
   options: {
     broker: { type: "string" }, board: { type: "string", default: "esp32" }, app: { type: "string" },
     devices: { type: "string", default: "1" }, duration: { type: "string" }, rate: { type: "string" },
     help: { type: "boolean", short: "h" },
     ca: { type: "string" }, cert: { type: "string" }, key: { type: "string" }, username: { type: "string" }, password: { type: "string" },
+    http: { type: "string" }, "no-http": { type: "boolean" }, "ws-url": { type: "string" },
   },
 });
 if (args.help) {
@@ -23,6 +25,7 @@ if (args.help) {
              [--broker mqtt://host:port] [--rate HZ] [--duration SECONDS]
              [--broker mqtts://user:password@host:8883 --ca CA.pem --cert CLIENT.pem --key CLIENT.key]
              [--username USER --password PASSWORD]
+             [--http PORT | --no-http] [--ws-url ws://host:port (the broker's WebSocket listener, with --broker)]
 keys: 1 stand  2 walk  3 trot  4 turn  5 sit  +/- speed  [/] heading  space stop  w drop Wi-Fi 3 s  q quit`);
   process.exit(0);
 }
@@ -32,7 +35,7 @@ async function embeddedBroker() {
   const server = net.createServer(aedes.handle);
   const listen = (port) => new Promise((resolve, reject) => { server.once("error", reject); server.listen(port, "127.0.0.1", () => resolve(server.address().port)); });
   const port = await listen(1883).catch(() => listen(0));
-  return { url: `127.0.0.1:${port}`, close: () => { server.close(); aedes.close(); } };
+  return { url: `127.0.0.1:${port}`, aedes, close: () => { server.close(); aedes.close(); } };
 }
 
 let data;
@@ -56,6 +59,19 @@ try {
 const broker = args.broker ? { url: secure.url, close() {} } : await embeddedBroker();
 const count = Math.max(1, Number(args.devices) || 1);
 const ids = Array.from({ length: count }, (_, i) => (count === 1 ? "wisp-sim" : `wisp-sim-${String(i + 1).padStart(3, "0")}`));
+// The live telemetry page (host-sim/web/): MQTT over WebSockets, to the embedded broker through the
+// page's own server, or to --ws-url.
+let web = null;
+if (!args["no-http"]) {
+  try {
+    web = await startWebServer({ ...webOptions(args), devices: ids, aedes: broker.aedes });
+  } catch (e) {
+    console.error(e.message);
+    broker.close();
+    process.exit(2);
+  }
+  console.log(`telemetry page: ${web.url}${web.wsUrl ? "" : " (it needs --ws-url to reach --broker)"}`);
+}
 const consoleLines = [];
 const boards = ids.map((device, i) => new SimBoard({
   board: args.board,
@@ -110,6 +126,7 @@ function screen() {
     const lost = ids.reduce((n, id) => n + (state[id].lastSeq === null ? 0 : state[id].lastSeq - state[id].firstSeq + 1 - state[id].count), 0);
     lines.push(`fleet: ${count} boards, ${rates.reduce((a, b) => a + b, 0)} msg/s total, min ${Math.min(...rates)} max ${Math.max(...rates)} per board, ${lost} telemetry messages unaccounted`);
   }
+  if (web) lines.push(`telemetry page ${web.url}`);
   lines.push(...consoleLines, "", "keys: 1 stand  2 walk  3 trot  4 turn  5 sit  +/- speed  [/] heading  space stop  w drop Wi-Fi 3 s  q quit");
   return lines;
 }
@@ -123,6 +140,7 @@ function quit() {
   clearInterval(render);
   for (const b of boards) b.powerOff();
   monitor.end(true);
+  if (web) web.close();
   broker.close();
   if (process.stdin.isTTY) process.stdin.setRawMode(false);
   process.exit(0);
