@@ -370,3 +370,22 @@ test("late events from an old connection are ignored", () => {
   old.handler.onData(old, gen({ cmd: "pingresp" }));
   assert.equal(t.client.connected, true);
 });
+
+test("nothing of a connection is handled after its fatal error, even later in the same chunk (appended in pieces)", () => {
+  const t = setup({ limits: { inflight: 4, inflightBytes: 64, txBuffer: 256, maxPacket: 64, maxChunk: 16 }, reconnect_min: 1000 });
+  online(t);
+  let delivered = 0;
+  t.client.subscribe("t", {}, () => delivered++);
+  t.client.on("message", () => delivered++);
+  const publish = gen({ cmd: "publish", topic: "t", payload: "after the error", qos: 1, messageId: 9 });
+  // 134 bytes: more than the 80-byte receive buffer, so it is appended 16 bytes at a time.
+  const chunk = new Uint8Array([...publish, 0xf0, 0x00, ...publish, ...publish, ...publish, ...publish, ...publish]);
+  assert.ok(chunk.length > 64 + 16);
+  t.fake.sent();
+  receive(t, chunk);
+  assert.equal(delivered, 2, "the PUBLISH before the bad packet is delivered (to the handler and the listener), none after");
+  assert.deepEqual(t.events.filter((e) => e[0] === "disconnected" || e[0] === "error").map((e) => e[0] + " " + e[1]),
+    ["error unexpected packet", "disconnected unexpected packet"], "the rest of the chunk was framed after the error");
+  assert.deepEqual(t.fake.sent().map((p) => p.type), [TYPES.puback], "only the first PUBLISH is acknowledged");
+  assert.equal(t.client.connected, false);
+});

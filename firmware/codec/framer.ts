@@ -24,6 +24,8 @@ export class Framer {
   readPos_ = 0;
   writePos_ = 0;
   skip_ = 0;
+  /** Counts resets: a chunk being appended in pieces stops when the stream was reset meanwhile. */
+  resets_ = 0;
 
   constructor(
     private readonly maxPacket_: number,
@@ -37,6 +39,7 @@ export class Framer {
    *  and when the stream is given up. */
   reset(): void {
     this.readPos_ = this.writePos_ = this.skip_ = 0;
+    this.resets_++;
   }
 
   /** Takes the next chunk of the stream, of any length, split anywhere. */
@@ -53,7 +56,9 @@ export class Framer {
       }
       if (this.writePos_ + len > buf.length) {
         // Only a chunk longer than maxChunk gets here: appended in maxChunk pieces (transient strings).
-        for (let i = 0; i < len; i += this.maxChunk_) this.push(typeof chunk === "string" ? chunk.substring(i, i + this.maxChunk_) : chunk.subarray(i, i + this.maxChunk_));
+        // Nothing more of it is framed once the stream is reset (the session gave the connection up).
+        const resets = this.resets_;
+        for (let i = 0; i < len && this.resets_ === resets; i += this.maxChunk_) this.push(typeof chunk === "string" ? chunk.substring(i, i + this.maxChunk_) : chunk.subarray(i, i + this.maxChunk_));
         return;
       }
     }

@@ -68,8 +68,11 @@ function onSocketDrain(this: Socket) {
 function onSocketClose(this: Socket) {
   const c = this.h;
   if (c.conn_ !== this) return;
+  const e = arguments[0]; // `error` gives {message}, `close` a boolean; not a parameter, which costs a JsVar
   c.conn_ = null;
   if (c.framer_.readPos_ < c.framer_.writePos_ || c.framer_.skip_) c.emit("error", "truncated packet", Err.MALFORMED);
+  // Closed before CONNACK (e.g. a TLS handshake the broker refused): said, then retried with backoff.
+  else if (c.state_ !== State.CONNECTED) c.emit("error", "connection closed before CONNACK" + (e && e.message ? ": " + e.message : ""), Err.CONNECTION_LOST);
   c.drop_(Err.CONNECTION_LOST, true);
 }
 
@@ -308,16 +311,26 @@ export class Client {
    *  it counts as a failed attempt like any other. */
   private open_(): void {
     const v = this.v_;
-    const address = this.servers_[v[V.SERVER] % this.servers_.length];
+    const o = this.opt_;
+    const p = this.platform_;
+    let address = this.servers_[v[V.SERVER] % this.servers_.length];
+    // "mqtts://host:port" or the tls option: TLS (port 8883 by default); "mqtt://" or none: TCP.
+    const tls = o.tls || address.indexOf("mqtts:") === 0;
+    address = address.split("//").pop()!;
     const colon = address.lastIndexOf(":");
     this.state_ = State.OPENING;
-    v[V.SINCE] = this.platform_.time();
+    v[V.SINCE] = p.time();
     this.framer_.reset();
+    if (tls && !p.tls) {
+      this.emit("error", "TLS is not available on this board", Err.BAD_ARGUMENT);
+      return this.drop_(Err.BAD_ARGUMENT, false);
+    }
+    const to = { host: colon > 0 ? address.slice(0, colon) : address, port: colon > 0 ? +address.slice(colon + 1) : o.port || (tls ? 8883 : 1883), ca: o.ca, key: o.key, cert: o.cert };
     let s: Socket;
     try {
-      s = this.platform_.connect({ host: colon > 0 ? address.slice(0, colon) : address, port: colon > 0 ? +address.slice(colon + 1) : this.opt_.port || 1883 }, onSocketOpen);
+      s = tls ? p.tls!(to, onSocketOpen) : p.connect(to, onSocketOpen);
     } catch (e) {
-      this.emit("error", "connection refused", Err.CONNECTION_LOST);
+      this.emit("error", tls ? "TLS: " + (e as any).message : "connection refused", Err.CONNECTION_LOST);
       return this.drop_(Err.CONNECTION_LOST, true);
     }
     s.h = this;
@@ -435,6 +448,7 @@ export class Client {
   private onControl_(type: number): void {
     const m = this.msg_;
     const v = this.v_;
+    if (this.state_ !== State.CONNECTED && this.state_ !== State.CONNACK_WAIT) return; // a dropped connection's
     if (type < 0 || (this.state_ === State.CONNACK_WAIT) !== (type === PacketType.CONNACK)) {
       // Malformed, or out of order (MQTT-3.2.0-1: the first packet is CONNACK, and only once).
       const err = type < 0 ? type : Err.PROTOCOL;

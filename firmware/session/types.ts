@@ -31,6 +31,13 @@ export interface Options {
   clean_session?: boolean;
   username?: string;
   password?: Bytes;
+  /** Connect over TLS (as a server given as "mqtts://host:port" does; port 8883 by default). */
+  tls?: boolean;
+  /** TLS: CA certificate, client key and certificate as Espruino's tls module takes them: DER bytes
+   *  (atob of the PEM body) or a function returning them. The server certificate is not verified. */
+  ca?: any;
+  key?: any;
+  cert?: any;
   will?: { topic: string; message?: Bytes; qos?: number; retain?: boolean };
   /** Reconnect automatically (default true), waiting reconnect_min..reconnect_max ms with jitter. */
   reconnect?: boolean;
