@@ -1,131 +1,198 @@
-// The real-interpreter cases of `npm run bench` (needs ESPRUINO_BIN, an Espruino Linux build, and
-// Mosquitto): Wisp and Espruino's own MQTT modules (EspruinoDocs MQTT.js and tinyMQTT.js, minified, from
-// ESPRUINO_MODULES_DIR) run the same script on the same binary in the same run; each case is one line
-// with every client's figure, the target and whether Wisp meets it. Run alone: node bench/espruino.mjs
-import { existsSync, readFileSync } from "node:fs";
+// The real-interpreter cases of `npm run bench` (issue 9), on up to three Espruino Linux builds given by
+// ESPRUINO_BIN (default build, a heap that grows), ESPRUINO_BIN_1700 and ESPRUINO_BIN_1600 (fixed heaps of
+// 16-byte JsVars, as an ESP8266 has); a heap whose variable is unset is reported as skipped. Wisp and
+// Espruino's own modules (EspruinoDocs MQTT.js and tinyMQTT.js, minified, from ESPRUINO_MODULES_DIR) run
+// the same script on the same binary in the same run, against Mosquitto on 127.0.0.1. Each case is one
+// line with every client's figure, the target and whether Wisp meets it. Run alone: node bench/espruino.mjs
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mqtt from "mqtt";
-import { startMosquitto } from "../test/helpers/brokers.mjs";
-import { runOnEspruino, ESPRUINO_BIN } from "../test/helpers/espruino.mjs";
+import { startMosquitto, haveMosquitto } from "../test/helpers/brokers.mjs";
+import { runOnEspruino, HEAPS, espruinoClients, measureClient, bootFirmware, interpreterTrouble, MESSAGE_HOOKS, mqttConnected } from "../test/helpers/espruino.mjs";
+import { buildQuadrupedEsp8266 } from "./quadruped.mjs";
 
-const PAYLOAD_40 = "0123456789012345678901234567890123456789";
+/** 49 bytes: with the topic "ebench/out" a 63-byte QoS 0 PUBLISH (2 + 2 + 10 + 49). */
+const PAYLOAD_49 = "0123456789012345678901234567890123456789012345678";
+const PUBLISHES = 10000;
+const RECEIVES = 1000;
 
-/** Espruino code that copies a file into Storage 256 bytes at a time (a 1,700-JsVar heap cannot hold a
- *  whole bundle as one string). */
-const STORE_FILE = `function storeFile(name, path) {
-  var total = require("fs").statSync(path).size, f = E.openFile(path, "r"), off = 0, d;
-  while ((d = f.read(256)) !== undefined && d.length) { require("Storage").write(name, d, off, total); off += d.length; }
-  f.close();
-}`;
+/** CONNECT (clean session, keep-alive 60 s, client id `id`) and the 63-byte PUBLISH, as byte strings. */
+function rawPackets(id) {
+  const body = "\x00\x04MQTT\x04\x02\x00\x3c" + String.fromCharCode(0, id.length) + id;
+  const connect = String.fromCharCode(0x10, body.length) + body;
+  const publish = String.fromCharCode(0x30, 2 + 10 + PAYLOAD_49.length, 0, 10) + "ebench/out" + PAYLOAD_49;
+  return { connect, publish };
+}
 
-/** The clients to compare: Wisp always, the EspruinoDocs modules when ESPRUINO_MODULES_DIR has them. */
-function clients(port) {
-  // Wisp with an ESP8266's limits (boards/esp8266.json), the size a 1,700-JsVar heap calls for.
-  const b = JSON.parse(readFileSync("boards/esp8266.json", "utf8"));
-  const limits = { maxPacket: b.maxPacket, maxChunk: b.maxChunk, txBuffer: b.txBuffer, inflight: b.inflight, inflightBytes: b.inflightBytes, maxSubscriptions: b.maxSubscriptions };
-  const list = [{ key: "wisp", module: "wisp", file: "dist/wisp.js", create: `mod.create("127.0.0.1", { port: ${port}, client_id: "e-wisp", limits: ${JSON.stringify(limits)} })`, socket: "c" }];
-  const dir = process.env.ESPRUINO_MODULES_DIR || "";
-  if (dir && existsSync(join(dir, "MQTT.js"))) list.push({ key: "mqtt_js", module: "MQTT", file: join(dir, "MQTT.js"), create: `mod.create("127.0.0.1", { port: ${port}, client_id: "e-mqttjs" })`, socket: "c.client" });
-  if (dir && existsSync(join(dir, "tinyMQTT.js"))) list.push({ key: "tinymqtt", module: "tinyMQTT", file: join(dir, "tinyMQTT.js"), create: `mod.create("127.0.0.1", { port: ${port} })`, socket: "c.cl" });
+/** The speed configurations: the socket floor (one pre-encoded packet string written per publish), a
+ *  publish that only concatenates header + topic + payload (one write, as tinyMQTT does), then each client. */
+function speedConfigs(port) {
+  const raw = (key, publish) => ({
+    key, raw: true, publishes: true, receives: false, module: null,
+    publish,
+    connect: `var k = ${JSON.stringify(rawPackets(`e-${key}`))};
+      PKT = k.publish;
+      s = require("net").connect({ host: "127.0.0.1", port: ${port} }, function () { s.write(k.connect); });
+      s.on("data", function (d) { if (d.charCodeAt(0) === 0x20 && phase === "connect") { phase = "ready"; setTimeout(ready, 1); } });
+      s.on("drain", batch);`,
+  });
+  const list = [
+    raw("floor", "s.write(PKT)"),
+    raw("concat", "s.write(String.fromCharCode(48, t.length + p.length + 2, 0, t.length) + t + p)"),
+  ];
+  for (const c of espruinoClients(port)) {
+    list.push({
+      key: c.key, raw: false, publishes: c.key !== "wisp_handler", receives: true, module: c,
+      publish: "return c.publish(t, p)",
+      connect: `mod = require(${JSON.stringify(c.module)});
+      c = ${c.create};
+      ${c.hook};
+      ${c.subscribedEvent ? `c.on(${JSON.stringify(c.subscribedEvent)}, onSubscribed);` : ""}
+      c.on("connected", function () { if (phase !== "connect") return; phase = "subscribe"; ${c.drain}; ${c.subscribe}; ${c.subscribedEvent ? "" : "setTimeout(onSubscribed, 300);"} });
+      c.connect();`,
+    });
+  }
   return list;
 }
 
-/** One client's run: JsVars after require + create + connect + subscribe (module loaded from RAM, or
- *  from Storage as `npm run flash` stores code); an idle control period; then two rounds of 10,000
- *  QoS 0 publishes paced on drain and two rounds of 1,000 receives. Rates and JsVar growth (after GC)
- *  are the second round's: the steady state, past one-time allocations of the interpreter's sockets. */
-function script(c, { fromStorage, withHandler }) {
-  // Everything the harness needs exists before the first measurement, so that only the client can grow.
-  return `
-    ${fromStorage ? `${STORE_FILE} storeFile(${JSON.stringify(c.module)}, "node_modules/${c.module}.js");` : ""}
-    var sent = 0, got = 0, t0 = 0, tLast = 0, start = 0, round = 0, mem = [0, 0, 0, 0, 0, 0], rate = [0, 0, 0, 0], subscribed = false, socket = null;
-    function report(o) { print("JSON " + JSON.stringify(o)); }
-    function usage() { return process.memory().usage; }
-    function onMessage() { if (!got) t0 = getTime(); got++; tLast = getTime(); }
+/** One interpreter process for speed config `k`: a warm-up round and a measured round of 10,000 QoS 0
+ *  publishes (16 per drain; a refused publish, a negative return, is retried on the next drain), then of
+ *  1,000 receives (the harness publishes them from Node when the script prints SEND<round>). The
+ *  measured rounds are the second: the first pays the interpreter's one-time socket allocations. */
+async function speedRun(k, bin, port) {
+  const pub = await mqttConnected(port, `bench-feed-${k.key}`);
+  const asked = new Set();
+  const text = await runOnEspruino(`
+    var TOPIC = "ebench/in", OUT = "ebench/out", P = ${JSON.stringify(PAYLOAD_49)}, N = ${PUBLISHES}, M = ${RECEIVES};
+    var r = { publish_msg_s: [0, 0], refused: [0, 0], receive_msg_s: [0, 0], received: [0, 0], growth_publishes: 0, growth_receives: 0 };
+    var phase = "connect", round = 0, sent = 0, refused = 0, start = 0, running = false, got = 0, t0 = 0, tLast = 0, seen = 0, quiet = 0, poll = 0, m1 = 0;
+    var s = null, c = null, mod = null, PKT = "";
+    function used() { return process.memory().usage; }
+    function finish() { print("JSON " + JSON.stringify(r)); print("DONE"); quit(); }
+    function publish(t, p) { ${k.publish}; }
     function batch() {
-      if (sent >= 10000 || !start) return;
-      for (var i = 0; i < 16 && sent < 10000; i++) { c.publish("ebench/out", "${PAYLOAD_40}"); sent++; }
-      if (sent === 10000) { rate[round] = Math.round(10000 / (getTime() - start)); start = 0; setTimeout(nextRound, 500); }
+      if (!running) return;
+      for (var i = 0; i < 16 && sent < N; i++) { if (publish(OUT, P) < 0) { refused++; break; } sent++; }
+      if (sent < N) return;
+      running = false;
+      r.publish_msg_s[round] = Math.round(N / (getTime() - start));
+      r.refused[round] = refused;
+      setTimeout(afterPublishing, 300);
     }
-    function nextRound() {
-      round++;
-      mem[round + 1] = usage();
-      if (round < 2) { sent = 0; start = getTime(); batch(); return; }
-      got = 0;
-      print("SEND" + round);
-      setTimeout(function () {
-        rate[round] = got > 1 ? Math.round((got - 1) / (tLast - t0)) : 0;
-        if (round < 3) return nextRound();
-        mem[5] = usage();
-        report({ growth_idle: mem[1] - mem[0], publish_msg_s: rate[1], growth_publishes: mem[3] - mem[2], receive_msg_s: rate[3], received: got, growth_receives: mem[5] - mem[4] });
-        print("DONE"); quit();
-      }, 4000);
+    function publishRound(n) { round = n; sent = 0; refused = 0; running = true; if (n) m1 = used(); start = getTime(); batch(); }
+    function afterPublishing() {
+      if (round === 0) return publishRound(1);
+      r.growth_publishes = used() - m1;
+      ${k.receives ? "receiveRound(0);" : "finish();"}
     }
-    var m0 = process.memory().usage;
-    var mod = require(${JSON.stringify(c.module)});
-    var c = ${c.create};
-    c.on("connected", function () {
-      if (subscribed) return;
-      subscribed = true;
-      ${withHandler ? `c.subscribe("ebench/in", { qos: 0 }, onMessage);` : `c.subscribe("ebench/in"); c.on("message", onMessage);`}
-      setTimeout(function () {
-        var m = process.memory();
-        report({ jsvars: m.usage - m0, heap_total: m.total, blocksize: m.blocksize });
-        socket = ${c.socket};
-        socket.on("drain", batch);
-        mem[0] = usage();
-        setTimeout(function () { mem[1] = usage(); start = getTime(); batch(); }, 300);
-      }, 500);
-    });
-    c.connect();
-  `;
-}
-
-async function runClient(c, broker, options) {
-  const pub = mqtt.connect(`mqtt://127.0.0.1:${broker.port}`);
-  await new Promise((r) => pub.once("connect", r));
-  const sent = new Set();
-  const text = await runOnEspruino(script(c, options), {
-    modules: { [c.module]: c.file },
-    timeoutMs: 120000,
+    function onMessage(m) { if (!got) t0 = getTime(); got++; tLast = getTime(); }
+    ${MESSAGE_HOOKS}
+    function receiveRound(n) { round = n; got = 0; seen = 0; quiet = 0; if (n) m1 = used(); print("SEND" + n); poll = setInterval(checkReceiving, 100); }
+    function checkReceiving() {
+      if (got < M) { if (got !== seen) { seen = got; quiet = 0; return; } if (++quiet < 20) return; }
+      clearInterval(poll);
+      r.receive_msg_s[round] = got > 1 ? Math.round((got - 1) / (tLast - t0)) : 0;
+      r.received[round] = got;
+      if (round === 0) return receiveRound(1);
+      r.growth_receives = used() - m1;
+      finish();
+    }
+    function ready() { ${k.publishes ? "publishRound(0);" : "receiveRound(0);"} }
+    function onSubscribed() { if (phase === "subscribe") { phase = "ready"; setTimeout(ready, 1); } }
+    ${k.connect}
+  `, {
+    bin, modules: k.module ? { [k.module.module]: k.module.file } : {}, timeoutMs: 90000, keepOnTimeout: true,
     onOutput: (all) => {
-      for (const round of ["SEND2", "SEND3"]) {
-        if (sent.has(round) || !all.includes(round)) continue;
-        sent.add(round);
-        for (let i = 0; i < 1000; i++) pub.publish("ebench/in", PAYLOAD_40 + "!");
+      for (const round of ["SEND0", "SEND1"]) {
+        if (asked.has(round) || !all.includes(round)) continue;
+        asked.add(round);
+        for (let i = 0; i < RECEIVES; i++) pub.publish("ebench/in", PAYLOAD_49);
       }
     },
-  }).catch((e) => e.message);
+  });
   pub.end(true);
-  const result = {};
-  for (const m of text.matchAll(/JSON (\{.*\})/g)) Object.assign(result, JSON.parse(m[1]));
-  if (!text.includes("DONE")) result.incomplete = text.slice(-300);
-  return result;
+  const m = text.match(/JSON (\{.*\})/);
+  if (!m) return { failed: interpreterTrouble(text) || text.slice(-200) };
+  const r = JSON.parse(m[1]);
+  return { publish_msg_s: r.publish_msg_s[1], refused: r.refused[1], receive_msg_s: r.receive_msg_s[1], received: r.received[1], growth_publishes: r.growth_publishes, growth_receives: r.growth_receives };
 }
 
-/** Runs (client, options) `REPEATS` times, interleaved with the other clients' runs by the caller, and
- *  keeps every figure: the median is reported, with the spread (the machine's noise is ±30 %). */
 const REPEATS = Number(process.env.BENCH_REPEATS || 3);
-const median = (xs) => { const s = xs.filter((x) => typeof x === "number").sort((a, b) => a - b); return s.length ? s[(s.length - 1) >> 1] : undefined; };
+const median = (xs) => { const s = xs.filter((x) => typeof x === "number").sort((a, b) => a - b); return s.length ? s[(s.length - 1) >> 1] : null; };
+const range = (xs) => { const s = xs.filter((x) => typeof x === "number"); return s.length ? [Math.min(...s), Math.max(...s)] : null; };
 
-/** One result per field: the median of the runs (growth: the largest, the worst case). */
-function summarize(runs) {
-  const r = { runs: runs.length };
-  for (const k of new Set(runs.flatMap((x) => Object.keys(x)))) {
-    const xs = runs.map((x) => x[k]);
-    if (typeof xs[0] !== "number") r[k] = xs.find((x) => x !== undefined);
-    else if (k.startsWith("growth")) r[k] = Math.max(...xs.filter((x) => typeof x === "number"));
-    else { r[k] = median(xs); r[`${k}_range`] = [Math.min(...xs), Math.max(...xs)]; }
+/** Case 4: speed on `bin`, code in RAM; REPEATS rounds, each running every configuration once. */
+async function speed(out, heap, bin, port) {
+  const configs = speedConfigs(port);
+  const runs = configs.map(() => []);
+  for (let i = 0; i < REPEATS; i++) for (let j = 0; j < configs.length; j++) runs[j].push(await speedRun(configs[j], bin, port));
+  const byKey = Object.fromEntries(configs.map((k, j) => [k.key, runs[j]]));
+  const field = (key, f) => (byKey[key] || []).map((r) => r[f]);
+  const failures = Object.fromEntries(Object.entries(byKey).flatMap(([key, rs]) => rs.filter((r) => r.failed).map((r) => [key, r.failed])));
+  const pubKeys = configs.filter((k) => k.publishes).map((k) => k.key);
+  const p = Object.fromEntries(pubKeys.map((key) => [key, median(field(key, "publish_msg_s"))]));
+  out({
+    bench: "espruino-publish-qos0", heap, what: `QoS 0 publish, ${PUBLISHES.toLocaleString("en-US")} × 63 B PUBLISH, 16 per drain, code in RAM`,
+    unit: "msg/s", median_of: REPEATS, ...p,
+    ...Object.fromEntries(pubKeys.map((key) => [`${key}_range`, range(field(key, "publish_msg_s"))])),
+    wisp_refused: median(field("wisp", "refused")), wisp_growth_jsvars: Math.max(...field("wisp", "growth_publishes").filter((x) => typeof x === "number")),
+    target: "≥ tinyMQTT", met: p.tinymqtt ? p.wisp >= p.tinymqtt : null, ...(Object.keys(failures).length ? { failures } : {}),
+  });
+  const rcvKeys = configs.filter((k) => k.receives).map((k) => k.key);
+  const rc = Object.fromEntries(rcvKeys.map((key) => [key, median(field(key, "receive_msg_s"))]));
+  out({
+    bench: "espruino-receive-qos0", heap, what: `receive, ${RECEIVES.toLocaleString("en-US")} × 62 B PUBLISH from Mosquitto, code in RAM`,
+    unit: "msg/s", median_of: REPEATS, ...rc,
+    ...Object.fromEntries(rcvKeys.map((key) => [`${key}_range`, range(field(key, "receive_msg_s"))])),
+    received: Object.fromEntries(rcvKeys.map((key) => [key, median(field(key, "received"))])),
+    target: "≥ MQTT.js, with a `message` listener (wisp) and with a subscription handler (wisp_handler)",
+    met: rc.mqtt_js ? rc.wisp >= rc.mqtt_js && rc.wisp_handler >= rc.mqtt_js : null,
+  });
+}
+
+/** Cases 1 and 2: every client's JsVars above a bare heap and its 200-byte round trip, module from
+ *  Storage and from RAM. Targets: from Storage on the 1,600 heap ≤ 350 with the round trip; from RAM on
+ *  the 1,700 heap the round trip. */
+async function library(out, heap, bin, port) {
+  const clients = espruinoClients(port).filter((c) => c.key !== "wisp_handler");
+  for (const fromStorage of [true, false]) {
+    const r = {};
+    for (const c of clients) r[c.key] = await measureClient(c, { bin, port, fromStorage });
+    const w = r.wisp;
+    const line = { bench: fromStorage ? "espruino-library-storage" : "espruino-library-ram", heap, what: `dist/wisp.js (ESP8266 limits) ${fromStorage ? "from Storage (as flashed)" : "uploaded to RAM (require of the module text)"}: JsVars above a bare heap after require / create / connect + subscribe; 200-byte round trip`, ...r };
+    if (fromStorage && heap === "1600") {
+      Object.assign(line, { target_jsvars: "≤ 350 after connect + subscribe", met_jsvars: w.subscribed !== null && w.subscribed <= 350 });
+      Object.assign(line, { target_round_trip: "works", met_round_trip: w.round_trip, met: line.met_jsvars && w.round_trip });
+    } else if (!fromStorage && heap === "1700") Object.assign(line, { target_round_trip: "connects, subscribes, comes back", met_round_trip: w.round_trip, met: w.round_trip });
+    out(line);
   }
-  return r;
+}
+
+/** Case 3: the firmware booted from Storage: the sensor app (dist/firmware-linux.js: an ESP8266's
+ *  limits, hot code in flash; target ≥ 1,000 JsVars free on the 1,600 heap once connected) and the
+ *  quadruped (the ESP32 bundle, dist/firmware-esp32.js, and the same app built with an ESP8266's limits
+ *  by bench/quadruped.mjs). */
+async function firmware(out, heap, bin, port, quadruped8266) {
+  const cases = [
+    { artifact: "dist/firmware-linux.js", file: "dist/firmware-linux.js", app: "sensor", limits: "ESP8266 limits", config: { app: "sensor", device: "bench-fw", period_s: 1 } },
+    { artifact: "dist/firmware-esp32.js", file: "dist/firmware-esp32.js", app: "quadruped", limits: "ESP32 limits", config: { app: "quadruped", device: "bench-q32" } },
+  ];
+  if (quadruped8266.file) cases.push({ artifact: "firmware-esp8266 built with the quadruped app instead (bench/quadruped.mjs)", file: quadruped8266.file, app: "quadruped", limits: "ESP8266 limits", config: { app: "quadruped", device: "bench-q8266" } });
+  else out({ bench: "espruino-firmware", heap, artifact: "quadruped with ESP8266 limits", failed: quadruped8266.failed });
+  for (const f of cases) {
+    const r = await bootFirmware(f.file, f.config, { bin, port });
+    const line = { bench: "espruino-firmware", heap, artifact: f.artifact, app: f.app, limits: f.limits, what: "booted from Storage: JsVars free once connected (lowest over the next 3 s), messages seen at the broker", ...r };
+    if (f.app === "sensor" && heap === "1600") Object.assign(line, { target: "≥ 1,000 free", met: r.connected && r.min_free >= 1000 });
+    out(line);
+  }
 }
 
 /** Where the interpreter spends its time: calls per second of each codec step on a 40-byte PUBLISH, with
  *  the codec minified as the firmware is (dist/test/codec.espruino.js). */
-async function codecProfile() {
+async function codecProfile(bin) {
   const text = await runOnEspruino(`
     var k = require("codec"), buf = new Uint8Array(256), v = new k.PacketView(), N = 2000, i, n = 0, r = {};
-    var payload = "${PAYLOAD_40}";
+    var payload = "0123456789012345678901234567890123456789";
     function time(name, fn) { var t0 = getTime(); fn(); r[name] = Math.round(N / (getTime() - t0)); }
     time("empty_loop", function () { for (i = 0; i < N; i++) {} });
     time("encodePublish", function () { for (i = 0; i < N; i++) n = k.encodePublish(buf, 0, "ebench/out", payload, 0, false, false, 0); });
@@ -134,72 +201,36 @@ async function codecProfile() {
     var f = new k.Framer(256, 536, { onPacket: function () {}, onFrameError: function () {} }), s = E.toString(buf.subarray(0, n));
     time("framer_push", function () { for (i = 0; i < N; i++) f.push(s); });
     print("JSON " + JSON.stringify(r)); quit();
-  `, { modules: { codec: "dist/test/codec.espruino.js" }, timeoutMs: 120000 }).catch((e) => e.message);
+  `, { bin, modules: { codec: "dist/test/codec.espruino.js" }, timeoutMs: 60000, keepOnTimeout: true });
   const m = text.match(/JSON (\{.*\})/);
-  return { bench: "espruino-codec-profile", unit: "calls_per_s", ...(m ? JSON.parse(m[1]) : { failed: text.slice(-300) }) };
+  return { bench: "espruino-codec-profile", heap: "default", unit: "calls_per_s", ...(m ? JSON.parse(m[1]) : { failed: interpreterTrouble(text) || text.slice(-200) }) };
 }
 
-/** dist/firmware-linux.js (the Linux board: an ESP8266's limits, hot code left in flash) stored and run as
- *  `npm run flash` installs it, with the sensor app: JsVars in use and free once it is connected. */
-async function firmwareBoot(broker) {
-  const text = await runOnEspruino(`
-    ${STORE_FILE}
-    require("Storage").write("wisp.json", ${JSON.stringify(JSON.stringify({ brokers: [`127.0.0.1:${broker.port}`], app: "sensor", device: "bench-fw", period_s: 1 }))});
-    storeFile("fw", "node_modules/fw.js");
-    var m0 = process.memory().usage;
-    eval(require("Storage").read("fw"));
-    setTimeout(function () { var m = process.memory(); print("JSON " + JSON.stringify({ jsvars_used: m.usage, firmware_jsvars: m.usage - m0, free: m.free, heap_total: m.total, blocksize: m.blocksize, connected: mqtt.connected })); quit(); }, 3000);
-  `, { modules: { fw: "dist/firmware-linux.js" }, timeoutMs: 30000 }).catch((e) => e.message);
-  const m = text.match(/JSON (\{.*\})/);
-  return { bench: "espruino-firmware", what: "dist/firmware-linux.js booted from Storage with the sensor app (ESP8266 limits)", ...(m ? JSON.parse(m[1]) : { failed: text.slice(-300) }) };
-}
-
-/** Runs every case; `out(line)` gets each result line. */
+/** Runs every case on every interpreter given; `out(line)` gets each result line. */
 export async function espruinoCases(out) {
-  if (!ESPRUINO_BIN) return out({ bench: "espruino", skipped: "ESPRUINO_BIN is not set (an Espruino Linux build, BOARD=LINUX)" });
-  const version = (await runOnEspruino(`print("VERSION " + process.version); quit();`)).match(/VERSION (\S+)/);
+  const given = HEAPS.filter((h) => h.bin);
+  for (const h of HEAPS) if (!h.bin) out({ bench: "espruino", heap: h.heap, skipped: `${h.variable} is not set (an Espruino Linux build${h.heap === "default" ? "" : ` with a fixed ${h.heap}-JsVar heap`})` });
+  if (!given.length) return;
+  if (!haveMosquitto) return out({ bench: "espruino", skipped: "mosquitto is not installed" });
+  if (!espruinoClients(0).some((c) => c.key === "mqtt_js")) out({ bench: "espruino", note: "references skipped: set ESPRUINO_MODULES_DIR to a folder with EspruinoDocs' MQTT.js and tinyMQTT.js (minified)" });
+  const dir = mkdtempSync(join(tmpdir(), "wisp-bench-"));
+  const quadruped8266 = await buildQuadrupedEsp8266(dir);
   const broker = await startMosquitto();
   try {
-    const list = clients(broker.port);
-    if (list.length === 1) out({ bench: "espruino", note: "references skipped: set ESPRUINO_MODULES_DIR to a folder with EspruinoDocs' MQTT.js and tinyMQTT.js (minified)" });
-    const configs = [];
-    for (const c of list) for (const fromStorage of [false, true]) configs.push({ c, key: c.key, fromStorage, withHandler: false });
-    for (const fromStorage of [false, true]) configs.push({ c: list[0], key: "wisp_handler", fromStorage, withHandler: true });
-    const raw = configs.map(() => []);
-    for (let i = 0; i < REPEATS; i++) {
-      for (let j = 0; j < configs.length; j++) raw[j].push(await runClient(configs[j].c, broker, configs[j]));
+    for (const h of given) {
+      const text = await runOnEspruino(`var m = process.memory(); print("ABOUT " + JSON.stringify({ version: process.version, total: m.total, blocksize: m.blocksize })); quit();`, { bin: h.bin });
+      const about = JSON.parse((text.match(/ABOUT (\{.*\})/) || [, "{}"])[1]);
+      out({ bench: "espruino-interpreter", heap: h.heap, variable: h.variable, interpreter: `Espruino ${about.version || "?"} Linux, heap ${about.total} × ${about.blocksize} B${h.heap === "default" ? " (grows)" : ""}` });
+      await library(out, h.heap, h.bin, broker.port);
+      await firmware(out, h.heap, h.bin, broker.port, quadruped8266);
+      if (h.heap === "default") {
+        await speed(out, h.heap, h.bin, broker.port);
+        out(await codecProfile(h.bin));
+      }
     }
-    const ram = {};
-    const flash = {};
-    configs.forEach((cfg, j) => { (cfg.fromStorage ? flash : ram)[cfg.key] = summarize(raw[j]); });
-    const handlerRam = ram.wisp_handler;
-    const handlerFlash = flash.wisp_handler;
-    delete ram.wisp_handler;
-    delete flash.wisp_handler;
-    const pick = (runs, field) => Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, r[field]]));
-    const spread = (runs, field) => Object.fromEntries(Object.entries(runs).map(([k, r]) => [`${k}_range`, r[`${field}_range`]]));
-    const any = Object.values(ram).find((r) => r.heap_total) || {};
-    const interpreter = `Espruino ${version ? version[1] : "?"} Linux, heap ${any.heap_total} × ${any.blocksize} B`;
-
-    for (const [from, runs] of [["RAM (require of uploaded text)", ram], ["Storage (as flashed)", flash]]) {
-      const v = pick(runs, "jsvars");
-      out({ bench: "espruino-jsvars", what: "JsVars after require + create + connect + subscribe", module_in: from, ...v, target: "below tinyMQTT", met: v.tinymqtt !== undefined ? v.wisp < v.tinymqtt : null, interpreter });
-    }
-    for (const key of Object.keys(ram)) {
-      const r = ram[key];
-      out({ bench: "espruino-growth", client: key, after_10000_publishes: r.growth_publishes, after_1000_receives: r.growth_receives, idle_control: r.growth_idle, target: "0 beyond the idle control", met: key === "wisp" ? Math.max(r.growth_publishes, r.growth_receives) <= Math.max(0, r.growth_idle) : null });
-    }
-    for (const [from, runs, h] of [["RAM (require of uploaded text)", ram, handlerRam], ["Storage (as flashed)", flash, handlerFlash]]) {
-      const p = pick(runs, "publish_msg_s");
-      out({ bench: "espruino-publish-qos0", what: "10,000 × 40 B, 16 per drain, 2nd round", module_in: from, unit: "msg/s", median_of: REPEATS, ...p, ...spread(runs, "publish_msg_s"), target: "≥ 2 × tinyMQTT", met: p.tinymqtt ? p.wisp >= 2 * p.tinymqtt : null });
-      const rcv = pick(runs, "receive_msg_s");
-      out({ bench: "espruino-receive-qos0", what: "1,000 × 41 B from MQTT.js through Mosquitto, 2nd round", module_in: from, unit: "msg/s", median_of: REPEATS, ...rcv, ...spread(runs, "receive_msg_s"), wisp_subscription_handler: h.receive_msg_s, wisp_subscription_handler_range: h.receive_msg_s_range, received: { ...pick(runs, "received"), wisp_subscription_handler: h.received }, target: "≥ 3 × MQTT.js", met: rcv.mqtt_js ? Math.max(rcv.wisp, h.receive_msg_s) >= 3 * rcv.mqtt_js : null });
-    }
-    out(await firmwareBoot(broker));
-    out(await codecProfile());
-    for (const [key, r] of Object.entries({ ...flash, wisp_handler: handlerFlash })) if (r.incomplete) out({ bench: "espruino", client: key, incomplete: r.incomplete });
   } finally {
     await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,10 +1,10 @@
 // npm run bench (on demand, not in CI): one JSON line per case, Wisp and its reference measured in the
-// same run; `npm run bench -- --readme` also rewrites README's results table (README_SECTION=name: the
-// table between the markers of that name). Cases: artifact sizes; the
-// codec alone (bench/codec.mjs); end-to-end QoS 0/1 msg/s and publish→receive latency through
-// Mosquitto for Wisp in the host simulator vs the npm `mqtt` client; and, when ESPRUINO_BIN names an
-// Espruino Linux build, JsVars, JsVar growth and msg/s on the real interpreter (with Espruino's own MQTT
-// modules as references when ESPRUINO_MODULES_DIR holds MQTT.js and tinyMQTT.js).
+// same run, then the same results as tables a person reads, one per interpreter heap; `npm run bench --
+// --readme` also writes those tables into README.md. Cases: artifact sizes; the codec alone
+// (bench/codec.mjs); end-to-end QoS 0/1 msg/s and publish→receive latency through Mosquitto for Wisp in
+// the host simulator vs the npm `mqtt` client; and issue 9's cases on real Espruino Linux builds given by
+// ESPRUINO_BIN, ESPRUINO_BIN_1700 and ESPRUINO_BIN_1600 (bench/espruino.mjs; Espruino's own MQTT modules
+// as references when ESPRUINO_MODULES_DIR holds MQTT.js and tinyMQTT.js). Every run ends by itself.
 import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
@@ -14,7 +14,7 @@ import { createBareEnv } from "../host-sim/espruino/env.mjs";
 import { startMosquitto, haveMosquitto, MOSQUITTO } from "../test/helpers/brokers.mjs";
 import { execFileSync } from "node:child_process";
 import { espruinoCases } from "./espruino.mjs";
-import { writeReadme } from "./readme.mjs";
+import { writeReadme, resultsTables } from "./readme.mjs";
 
 const results = [];
 const out = (o) => { results.push(o); console.log(JSON.stringify(o)); };
@@ -117,9 +117,10 @@ else {
 // ---- the real interpreter ------------------------------------------------------------------------------
 await espruinoCases(out);
 
+let mosquitto = "?";
+try { mosquitto = execFileSync(MOSQUITTO, ["-h"], { encoding: "utf8" }).match(/version (\S+)/)[1]; } catch (e) { mosquitto = (String(e.stdout || "").match(/version (\S+)/) || [])[1] || "?"; }
+console.log(`\n${resultsTables(results, { mosquitto })}\n`);
 if (process.argv.includes("--readme")) {
-  let mosquitto = "?";
-  try { mosquitto = execFileSync(MOSQUITTO, ["-h"], { encoding: "utf8" }).match(/version (\S+)/)[1]; } catch (e) { mosquitto = (String(e.stdout || "").match(/version (\S+)/) || [])[1] || "?"; }
-  writeReadme(results, { mosquitto }, process.env.README_SECTION || "");
-  console.log("README.md: results table rewritten");
+  writeReadme(results, { mosquitto });
+  console.log("README.md: results tables rewritten");
 }

@@ -40,3 +40,30 @@ export const enum Err {
   /** The broker broke the protocol (e.g. session present with a refusal, MQTT-3.2.2-4). */
   PROTOCOL = -19,
 }
+
+/** Words for an Err code, as carried by `error` and `disconnected` events. Each is a literal in a
+ *  switch: only the one reported is made, and no table stays in the heap. */
+export function errorText(code: number): string {
+  switch (code) {
+    case -1: return "buffer too small";
+    case -2: return "bad remaining length";
+    case -3: return "bad header flags";
+    case -4: return "bad QoS";
+    case -5: return "bad packet id";
+    case -6: return "bad topic";
+    case -7: return "bad topic filter";
+    case -8: return "bad UTF-8 string";
+    case -9: return "malformed packet";
+    case -10: return "unexpected packet";
+    case -11: return "packet too large";
+    case -12: return "bad return code";
+    case -13: return "bad argument";
+    case -14: return "busy";
+    case -15: return "not connected";
+    case -16: return "connection refused";
+    case -17: return "timeout";
+    case -18: return "connection lost";
+    case -19: return "protocol violation";
+  }
+  return "error";
+}

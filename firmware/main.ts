@@ -10,10 +10,11 @@ import apps from "board-apps";
 
 /** A client with this board's limits, for the console too: wisp(server, options). */
 global.wisp = function (server: string | string[], options?: Options): Client {
-  return new Client(server, options, board, (options && options.platform) || espruinoPlatform());
+  return new Client(server, options, board, (options && options.platform) || espruinoPlatform((options && options.tls) || String(server).indexOf("mqtts:") >= 0));
 };
 
-const stored = require("Storage").readJSON("wisp.json", true) || {};
+const storage = require("Storage");
+const stored = storage.readJSON("wisp.json", true) || {};
 const config: Config = {} as any;
 for (const k in board.defaults) (config as any)[k] = (board.defaults as any)[k];
 for (const k in stored) (config as any)[k] = stored[k];
@@ -25,6 +26,9 @@ function start(): void {
   const client = global.wisp(config.brokers, {
     client_id: config.device, keep_alive: config.keep_alive, clean_session: false,
     will: { topic: status, message: "offline", qos: 1, retain: true },
+    // The broker's credentials, and the TLS certificates as Storage files of DER bytes (npm run flash).
+    username: config.mqtt_username, password: config.mqtt_password, tls: config.tls,
+    ca: config.ca && storage.read(config.ca), key: config.key && storage.read(config.key), cert: config.cert && storage.read(config.cert),
   });
   // The retained `online` after every (re)connect, retried on puback / drain while every QoS 1 slot is
   // busy (publish says BUSY): the will's `offline` must not stay.

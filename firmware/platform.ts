@@ -1,5 +1,5 @@
 // The platform a session runs on, shaped as Espruino's own API so that on a board it is made of
-// natives (no function objects): net.connect, getTime, setInterval. Injected at start-up: tests give a
+// natives (no function objects): net.connect, tls.connect, getTime, setInterval. Injected at start-up: tests give a
 // scripted socket and a fake clock, the host runs the same bundle on stand-ins of these natives.
 
 /** A TCP connection as Espruino's net module gives it. */
@@ -20,6 +20,9 @@ export interface Platform {
   /** Opens a TCP connection; `onOpen` is called with `this` = the socket once it is up. May throw at
    *  once when the connection is refused (Espruino's Linux build does). */
   connect(options: { host: string; port: number }, onOpen: (this: Socket) => void): Socket;
+  /** Opens a TLS connection as Espruino's `require("tls").connect` does (ca/key/cert: DER byte strings
+   *  or functions returning them); absent where the board has no TLS (an ESP8266). */
+  tls?(options: { host: string; port: number; ca?: any; key?: any; cert?: any }, onOpen: (this: Socket) => void): Socket;
   /** Seconds on a clock that does not go back (Espruino's getTime). */
   time(): number;
   setInterval(fn: () => void, ms: number): any;

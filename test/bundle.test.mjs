@@ -1,12 +1,13 @@
 // The built artifacts: inside the JavaScript subset Espruino runs, no Node modules, within their size
-// budgets, and loadable (in a Node vm here; on the real interpreter when ESPRUINO_BIN is set).
+// budgets, and loadable (in a Node vm here; on the real interpreter when ESPRUINO_BIN is set); within
+// their JsVar budgets on each interpreter heap whose variable is set (ESPRUINO_BIN, _1700, _1600).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import vm from "node:vm";
 import { checkEspruinoSubset } from "./helpers/espruino-subset.mjs";
-import { runOnEspruino, skipWithoutEspruino } from "./helpers/espruino.mjs";
+import { runOnEspruino, skipWithoutEspruino, HEAPS, espruinoClients, measureClient, bootFirmware } from "./helpers/espruino.mjs";
 import { startMosquitto, haveMosquitto } from "./helpers/brokers.mjs";
 import { fakePlatform } from "./helpers/fake-platform.mjs";
 import { loadWisp } from "../host-sim/node/load.mjs";
@@ -74,18 +75,42 @@ test("dist/wisp.js loads on the Espruino interpreter with no error", { skip: ski
   assert.doesNotMatch(out, /Uncaught|Error/);
 });
 
-test("dist/wisp.js on the Espruino interpreter: require + create from Storage stays within its JsVar budget", { skip: skipWithoutEspruino }, async () => {
-  const budget = budgets.jsvars["dist/wisp.js require + create, from Storage"];
-  const out = await runOnEspruino(`
-    require("Storage").write("wisp", require("fs").readFileSync("node_modules/wisp.js"));
-    var m0 = process.memory().usage;
-    var c = require("wisp").create("127.0.0.1", { client_id: "budget" });
-    print("JSVARS " + (process.memory().usage - m0)); quit();
-  `, { modules: { wisp: "dist/wisp.js" } });
-  const used = Number((out.match(/JSVARS (\d+)/) || [])[1]);
-  console.log(`jsvars dist/wisp.js require + create from Storage: ${used} (budget ${budget})`);
-  assert.ok(used > 0 && used <= budget, `${used} JsVars > ${budget}`);
-});
+// JsVar budgets per interpreter heap (bench/budgets.json "jsvars"), each checked when its variable names an
+// interpreter; measured as the bench measures them (test/helpers/espruino.mjs).
+for (const h of HEAPS) {
+  const budget = budgets.jsvars[h.heap];
+  if (!budget) continue;
+  const skip = !h.bin ? `${h.variable} is not set: the ${h.heap} heap's JsVar budget was skipped` : !haveMosquitto ? "mosquitto is not installed: skipped" : false;
+
+  test(`dist/wisp.js from Storage on the ${h.heap} heap: at most ${budget.library_max} JsVars after require + create + connect + subscribe, and a 200-byte round trip`, { skip }, async () => {
+    const broker = await startMosquitto();
+    try {
+      const wisp = espruinoClients(broker.port, "").find((c) => c.key === "wisp");
+      const r = await measureClient(wisp, { bin: h.bin, port: broker.port, fromStorage: true });
+      console.log(`jsvars dist/wisp.js from Storage, ${h.heap} heap: ${JSON.stringify(r)} (budget ${budget.library_max})`);
+      assert.ok(r.subscribed !== null, `never subscribed: ${r.failure || ""} ${r.interpreter || ""}`);
+      assert.ok(r.subscribed <= budget.library_max, `${r.subscribed} JsVars > ${budget.library_max}`);
+      assert.ok(r.round_trip, `the 200-byte message did not come back: ${r.failure || ""} ${r.interpreter || ""}`);
+      assert.equal(r.interpreter, undefined);
+    } finally {
+      await broker.stop();
+    }
+  });
+
+  test(`dist/firmware-linux.js booted from Storage on the ${h.heap} heap: connected, publishing, at least ${budget.firmware_min_free} JsVars free`, { skip }, async () => {
+    const broker = await startMosquitto();
+    try {
+      const r = await bootFirmware("dist/firmware-linux.js", { app: "sensor", device: `budget-${h.heap}`, period_s: 1 }, { bin: h.bin, port: broker.port });
+      console.log(`jsvars dist/firmware-linux.js, ${h.heap} heap: ${JSON.stringify(r)} (budget: ${budget.firmware_min_free} free)`);
+      assert.ok(r.connected, `not connected: ${r.failure || ""} ${r.interpreter || ""}`);
+      assert.ok(r.messages_at_broker > 0, "no message from the firmware reached the broker");
+      assert.equal(r.interpreter, undefined, "the interpreter reported trouble");
+      assert.ok(r.min_free >= budget.firmware_min_free, `${r.min_free} JsVars free < ${budget.firmware_min_free}`);
+    } finally {
+      await broker.stop();
+    }
+  });
+}
 
 test("dist/wisp.js on the Espruino interpreter: connect, subscribe, QoS 0/1 round trip through Mosquitto", { skip: skipWithoutEspruino || (!haveMosquitto && "no mosquitto") }, async () => {
   const broker = await startMosquitto();

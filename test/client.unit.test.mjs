@@ -17,7 +17,7 @@ function setup(options = {}, server = "broker:1883") {
   const fake = fakePlatform();
   const events = [];
   const client = wisp.create(server, { client_id: "c1", platform: fake.platform, limits: { inflight: 4, inflightBytes: 64, txBuffer: 256, maxPacket: 256 }, ...options });
-  for (const e of ["connected", "disconnected", "error", "subscribed", "subscribed_fail", "unsubscribed", "puback", "message", "drain"]) {
+  for (const e of ["connected", "disconnected", "error", "subscribed", "subscribed_fail", "unsubscribed", "puback", "message", "drain", "busy"]) {
     client.on(e, (a, b) => events.push([e, a, b]));
   }
   return { fake, client, events };
@@ -266,9 +266,11 @@ test("writes are paced on drain: QoS 0 returns BUSY past the window, QoS 1 waits
   const payload = new U8(100);
   assert.equal(t.client.publish("t", payload), 0);
   assert.equal(t.client.publish("t", payload), 0);
+  assert.equal(t.client.publish("t", payload), 0, "a packet more than the 256-byte window's room still goes");
   assert.equal(t.client.publish("t", payload), Err.BUSY);
+  assert.deepEqual(t.events.filter((e) => e[0] === "busy").length, 1);
   assert.equal(t.client.publish("t", new U8(40), { qos: 1 }), 1);
-  assert.deepEqual(t.fake.sent().length, 2, "QoS 1 went out past the window");
+  assert.deepEqual(t.fake.sent().length, 3, "QoS 1 went out past the window");
   t.fake.conn.handler.onDrain(t.fake.conn);
   assert.deepEqual(t.fake.sent().map((p) => p.type), [3]);
   assert.ok(t.events.some((e) => e[0] === "drain"));
@@ -367,4 +369,23 @@ test("late events from an old connection are ignored", () => {
   old.handler.onClose(old);
   old.handler.onData(old, gen({ cmd: "pingresp" }));
   assert.equal(t.client.connected, true);
+});
+
+test("nothing of a connection is handled after its fatal error, even later in the same chunk (appended in pieces)", () => {
+  const t = setup({ limits: { inflight: 4, inflightBytes: 64, txBuffer: 256, maxPacket: 64, maxChunk: 16 }, reconnect_min: 1000 });
+  online(t);
+  let delivered = 0;
+  t.client.subscribe("t", {}, () => delivered++);
+  t.client.on("message", () => delivered++);
+  const publish = gen({ cmd: "publish", topic: "t", payload: "after the error", qos: 1, messageId: 9 });
+  // 134 bytes: more than the 80-byte receive buffer, so it is appended 16 bytes at a time.
+  const chunk = new Uint8Array([...publish, 0xf0, 0x00, ...publish, ...publish, ...publish, ...publish, ...publish]);
+  assert.ok(chunk.length > 64 + 16);
+  t.fake.sent();
+  receive(t, chunk);
+  assert.equal(delivered, 2, "the PUBLISH before the bad packet is delivered (to the handler and the listener), none after");
+  assert.deepEqual(t.events.filter((e) => e[0] === "disconnected" || e[0] === "error").map((e) => e[0] + " " + e[1]),
+    ["error unexpected packet", "disconnected unexpected packet"], "the rest of the chunk was framed after the error");
+  assert.deepEqual(t.fake.sent().map((p) => p.type), [TYPES.puback], "only the first PUBLISH is acknowledged");
+  assert.equal(t.client.connected, false);
 });

@@ -6,8 +6,17 @@ export interface Config {
   /** Wi-Fi network (boards with Wi-Fi); never committed, only in the board's Storage. */
   ssid?: string;
   password?: string;
-  /** Brokers to fail over between, "host" or "host:port". */
+  /** Brokers to fail over between, "host", "host:port" or "mqtts://host:port" (TLS). */
   brokers: string[];
+  /** The broker's user name and password (MQTT 3.1.2.8); only in the board's Storage. */
+  mqtt_username?: string;
+  mqtt_password?: string;
+  /** Connect every broker over TLS (port 8883 by default). */
+  tls?: boolean;
+  /** Storage files holding the CA certificate, client key and client certificate as DER bytes. */
+  ca?: string;
+  key?: string;
+  cert?: string;
   /** Device id: the MQTT client id and the topic level wisp/<device>/…. */
   device: string;
   /** "quadruped" or "sensor". */

@@ -29,21 +29,6 @@ export function copyBytes(buf: Uint8Array, off: number, src: Bytes): void {
   else for (let i = 0; i < src.length; i++) buf[off + i] = src.charCodeAt(i);
 }
 
-/** Bytes buf[start, end) as a byte string (one char per byte); allocates the string. */
-export function toBinaryString(buf: Uint8Array, start: number, end: number): string {
-  if (ESPRUINO) return E.toString(buf.subarray(start, end));
-  let s = "";
-  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
-  return s;
-}
-
-/** UTF-8 bytes buf[start, end) (already checked) as a string; allocates it. On Espruino builds without
- *  Unicode it is the byte string. */
-export function toText(buf: Uint8Array, start: number, end: number): string {
-  if (ESPRUINO) return E.asUTF8 ? E.asUTF8(E.toString(buf.subarray(start, end))) : E.toString(buf.subarray(start, end));
-  return new TextDecoder().decode(buf.subarray(start, end));
-}
-
 /** 1 for the bytes a topic name may hold without a closer look: ASCII except NUL, '#' and '+'. */
 export const PLAIN_TOPIC_BYTE = (function () {
   const t = new Uint8Array(256);

@@ -2,7 +2,8 @@
 // returns the offset after the packet or a negative Err, and never writes past buf.length. Strings are
 // written as their UTF-8 bytes and checked in place (MQTT 1.5.3).
 import { Err } from "../errors";
-import { Bytes, bytesOf, copyBytes, checkUtf8, lengthSize, writeLength, readLength, lengthOut, PLAIN_TOPIC_BYTE } from "./bytes";
+import { Bytes, bytesOf, copyBytes, checkUtf8, writeLength, readLength, lengthOut, PLAIN_TOPIC_BYTE } from "./bytes";
+import { ESPRUINO } from "wisp-target";
 
 export type { Bytes };
 
@@ -15,16 +16,12 @@ export const enum PacketType {
 /** Characters a topic name may not hold: wildcards and U+0000 (one native test instead of three). */
 const NOT_IN_TOPIC = /[+#\0]/;
 
-/** A field's bytes: a string's UTF-8 (null when malformed), or a Uint8Array as it is. */
-function fieldBytes(s: Bytes): Bytes | null {
-  return typeof s === "string" ? bytesOf(s) : s instanceof Uint8Array ? s : null;
-}
-
 /** Writes a fixed header (MQTT 2.2) for `remaining` bytes of body after checking the whole packet fits;
  *  returns the body offset or an Err. */
 function beginPacket(buf: Uint8Array, off: number, header: number, remaining: number): number {
-  const n = lengthSize(remaining);
-  if (n < 0) return n;
+  // The Remaining Length's size (MQTT 2.2.3), as bytes.ts lengthSize gives it, one call less.
+  const n = remaining < 128 ? 1 : remaining < 16384 ? 2 : remaining < 2097152 ? 3 : remaining < 268435456 ? 4 : 0;
+  if (!n) return Err.BAD_LENGTH;
   if (!(off >= 0) || off + 1 + n + remaining > buf.length) return Err.BUFFER_TOO_SMALL;
   buf[off] = header;
   return writeLength(buf, off + 1, remaining);
@@ -36,13 +33,10 @@ function writeField(buf: Uint8Array, off: number, b: Bytes, text: number): numbe
   const len = b.length;
   buf[off] = len >> 8;
   buf[off + 1] = len & 255;
-  copyBytes(buf, off + 2, b);
+  if (ESPRUINO) (buf as any).set(b, off + 2);
+  else copyBytes(buf, off + 2, b);
   const bad = text ? checkUtf8(buf, off + 2, off + 2 + len, text === 2) : 0;
   return bad || off + 2 + len;
-}
-
-function isPacketId(id: number): boolean {
-  return id >= 1 && id <= 65535 && id % 1 === 0;
 }
 
 /** Checks a topic filter (MQTT 4.7.1, MQTT-4.7.1-2/-3): 0 or Err.BAD_FILTER. UTF-8 is checked where
@@ -72,12 +66,14 @@ export function encodeConnect(
   // The fields in packet order, each with its kind: 1 a UTF-8 string, 2 a topic name, 0 bytes.
   const fields: (Bytes | null)[] = [bytesOf(clientId)];
   const kinds = [1];
-  if (willTopic) { fields.push(bytesOf(willTopic), fieldBytes(willMessage)); kinds.push(2, 0); }
+  if (willTopic) { fields.push(bytesOf(willTopic), willMessage); kinds.push(2, 0); }
   if (username) { fields.push(bytesOf(username)); kinds.push(1); }
-  if (password && password.length) { fields.push(fieldBytes(password)); kinds.push(0); }
+  if (password && password.length) { fields.push(password); kinds.push(0); }
   let rem = 10;
   for (let i = 0; i < fields.length; i++) {
-    const f = fields[i];
+    // Will message and password: a string's UTF-8, or bytes as they are.
+    const f = (fields[i] = kinds[i] || typeof fields[i] !== "string" ? fields[i] : bytesOf(fields[i] as string));
+    if (!kinds[i] && f !== null && typeof f !== "string" && !(f instanceof Uint8Array)) return Err.BAD_ARGUMENT;
     if (f === null || f.length > 65535) return kinds[i] === 0 && f === null ? Err.BAD_ARGUMENT : Err.BAD_STRING;
     rem += 2 + f.length;
   }
@@ -103,10 +99,10 @@ export function encodePublish(
   packetId: number,
 ): number {
   if (qos !== 0 && qos !== 1 && qos !== 2) return Err.BAD_QOS;
-  if (qos === 0 ? dup : !isPacketId(packetId)) return qos === 0 ? Err.BAD_FLAGS : Err.BAD_PACKET_ID;
+  if (qos === 0 ? dup : !(packetId >= 1 && packetId <= 65535 && packetId % 1 === 0)) return qos === 0 ? Err.BAD_FLAGS : Err.BAD_PACKET_ID;
   if (typeof topic !== "string" || !topic.length || NOT_IN_TOPIC.test(topic)) return Err.BAD_TOPIC;
   const t = bytesOf(topic);
-  const m = fieldBytes(payload);
+  const m = typeof payload === "string" ? bytesOf(payload) : payload instanceof Uint8Array ? payload : null;
   if (!t || t.length > 65535) return Err.BAD_STRING;
   if (m === null) return Err.BAD_ARGUMENT;
   let p = beginPacket(buf, off, 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), 2 + t.length + (qos ? 2 : 0) + m.length);
@@ -118,14 +114,15 @@ export function encodePublish(
     buf[p + 1] = packetId & 255;
     p += 2;
   }
-  copyBytes(buf, p, m);
+  if (ESPRUINO) (buf as any).set(m, p);
+  else copyBytes(buf, p, m);
   return p + m.length;
 }
 
 /** Encodes PUBACK, PUBREC, PUBREL or PUBCOMP (MQTT 3.4–3.7): two bytes of packet id; PUBREL flags 0010. */
 export function encodeAck(buf: Uint8Array, off: number, type: number, packetId: number): number {
   if (type < PacketType.PUBACK || type > PacketType.PUBCOMP) return Err.BAD_ARGUMENT;
-  if (!isPacketId(packetId)) return Err.BAD_PACKET_ID;
+  if (!(packetId >= 1 && packetId <= 65535 && packetId % 1 === 0)) return Err.BAD_PACKET_ID; // MQTT-2.3.1-1
   const p = beginPacket(buf, off, (type << 4) | (type === PacketType.PUBREL ? 2 : 0), 2);
   if (p < 0) return p;
   buf[p] = packetId >> 8;
@@ -146,7 +143,7 @@ export function encodeUnsubscribe(buf: Uint8Array, off: number, packetId: number
 /** Encodes SUBSCRIBE (type 8, with `qos`) or UNSUBSCRIBE (type 10, qos null) for a list of filters
  *  (MQTT 3.8, 3.10); header flags 0010. */
 export function encodeFilterList(buf: Uint8Array, off: number, type: number, packetId: number, filters: string[], qos: number[] | null): number {
-  if (!isPacketId(packetId)) return Err.BAD_PACKET_ID;
+  if (!(packetId >= 1 && packetId <= 65535 && packetId % 1 === 0)) return Err.BAD_PACKET_ID; // MQTT-2.3.1-1
   if (!filters || !filters.length) return Err.BAD_FILTER; // MQTT-3.8.3-3, MQTT-3.10.3-2
   let rem = 2;
   for (let i = 0; i < filters.length; i++) {

@@ -3,6 +3,7 @@
 // (byte strings on Espruino, Uint8Array in Node); packets are handed out in place.
 import { Err } from "../errors";
 import { copyBytes, readLength, lengthOut } from "./bytes";
+import { ESPRUINO } from "wisp-target";
 
 /** Where whole packets go: an object, not closures, so that each packet costs one interpreter call. */
 export interface FrameSink {
@@ -23,7 +24,7 @@ export class Framer {
   readPos_ = 0;
   writePos_ = 0;
   skip_ = 0;
-  /** Counts resets: a chunk appended in pieces stops when the sink reset the stream meanwhile. */
+  /** Counts resets: a chunk being appended in pieces stops when the stream was reset meanwhile. */
   resets_ = 0;
 
   constructor(
@@ -53,9 +54,16 @@ export class Framer {
         this.writePos_ -= this.readPos_;
         this.readPos_ = 0;
       }
-      if (this.writePos_ + len > buf.length) return this.pushPieces_(chunk);
+      if (this.writePos_ + len > buf.length) {
+        // Only a chunk longer than maxChunk gets here: appended in maxChunk pieces (transient strings).
+        // Nothing more of it is framed once the stream is reset (the session gave the connection up).
+        const resets = this.resets_;
+        for (let i = 0; i < len && this.resets_ === resets; i += this.maxChunk_) this.push(typeof chunk === "string" ? chunk.substring(i, i + this.maxChunk_) : chunk.subarray(i, i + this.maxChunk_));
+        return;
+      }
     }
-    copyBytes(buf, this.writePos_, chunk);
+    if (ESPRUINO) (buf as any).set(chunk, this.writePos_);
+    else copyBytes(buf, this.writePos_, chunk);
     this.writePos_ += len;
     while (this.readPos_ < this.writePos_) {
       const start = this.readPos_;
@@ -70,15 +78,6 @@ export class Framer {
       this.sink_.onPacket(buf, start, this.readPos_);
     }
     if (this.readPos_ === this.writePos_) this.readPos_ = this.writePos_ = 0;
-  }
-
-  /** A chunk longer than maxChunk, appended in maxChunk pieces (each a transient string). */
-  private pushPieces_(chunk: string | Uint8Array): void {
-    const resets = this.resets_;
-    for (let i = 0; i < chunk.length && this.resets_ === resets; i += this.maxChunk_) {
-      const end = Math.min(chunk.length, i + this.maxChunk_);
-      this.push(typeof chunk === "string" ? chunk.substring(i, end) : chunk.subarray(i, end));
-    }
   }
 
   /** The packet at `start` when it is not the common case: skips bytes of an oversize packet, reads a

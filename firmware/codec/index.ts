@@ -2,3 +2,4 @@
 export * from "./bytes";
 export * from "./codec";
 export * from "./framer";
+export * from "./topic";

@@ -4,12 +4,13 @@
 // JsVars, so the session is a few methods; every byte of a function's text is read on each call, so the
 // per-message ones (publish, onPacket) are short and leave rare work to others; numbers live in one
 // typed array, not in properties.
-import { Err } from "../errors";
 import { PacketType, decodePacket, encodeConnect, encodePublish, encodeAck, encodeFilterList, checkFilter } from "../codec/codec";
 import { Framer } from "../codec/framer";
-import { bytesOf, toBinaryString, writeLength } from "../codec/bytes";
+import { bytesOf, writeLength } from "../codec/bytes";
 import type { Platform, Socket } from "../platform";
-import { Message, MessageHandler, errorText, topicMatches } from "./message";
+import { Message, MessageHandler } from "./message";
+import { Err, errorText } from "../errors";
+import { topicMatches } from "../codec/topic";
 import type { Limits, Options } from "./types";
 
 export { Message, errorText, topicMatches };
@@ -18,11 +19,12 @@ export type { MessageHandler, Limits, Options };
 const enum State { IDLE = 0, OPENING = 1, CONNACK_WAIT = 2, CONNECTED = 3, BACKOFF = 4 }
 /** In-flight slot states (MQTT 4.3.2, 4.3.3): a PUBLISH to send, sent; a PUBREL to send, sent. */
 const enum Slot { FREE = 0, QUEUED = 1, SENT = 2, RELEASE_QUEUED = 3, RELEASED = 4 }
-/** Indexes into the client's one Float64Array of numbers; slot i's five numbers start at SLOTS + 5 i,
- *  then the incoming QoS 2 ids awaiting PUBREL (MQTT 4.3.3), one per slot. */
+/** Indexes into the client's one Float64Array of numbers; slot i's four numbers start at SLOTS + 4 i,
+ *  then the incoming QoS 2 ids awaiting PUBREL (MQTT 4.3.3), one per slot, then at SUBS_AT each
+ *  subscription's SUBSCRIBE packet id while its SUBACK is awaited. */
 const enum V {
   ATTEMPTS = 0, SERVER = 1, SINCE = 2, RECONNECT_AT = 3, LAST_SENT = 4, LAST_RECEIVED = 5, PING_AT = 6,
-  NEXT_ID = 7, SEQ = 8, SENT_SEEN = 9, KEEPALIVE = 10, SLOTS = 11,
+  NEXT_ID = 7, SEQ = 8, SENT_SEEN = 9, KEEPALIVE = 10, SUBS_AT = 11, SLOTS = 12,
 }
 const enum S { LEN = 0, ID = 1, STATE = 2, SEQ = 3 }
 const SLOT_SIZE = 4;
@@ -32,7 +34,23 @@ const TICK_MS = 250;
 
 // Socket events call these with `this` = the socket, whose client rides on it as `h`: no closure is made
 // per client or connection. Events of a socket the client has let go are ignored.
-function onSocketOpen(this: Socket) { if (this.h.conn_ === this) this.h.opened_(); }
+/** The TCP connection is up: send CONNECT (MQTT 3.1). */
+function onSocketOpen(this: Socket) {
+  const c = this.h;
+  if (c.conn_ !== this) return;
+  const o = c.opt_;
+  const w = o.will;
+  const len = encodeConnect(c.tx_, 0, c.clientId_, c.v_[V.KEEPALIVE], o.clean_session !== false,
+    w ? w.topic : "", w && w.message !== undefined ? w.message : "", w ? w.qos || 0 : 0, w ? !!w.retain : false,
+    o.username || "", o.password || "");
+  if (len < 0) {
+    c.fail_(len);
+    return c.drop_(len, false);
+  }
+  c.state_ = State.CONNACK_WAIT;
+  c.v_[V.SINCE] = c.platform_.time();
+  c.send_(c.tx_, len);
+}
 function onSocketData(this: Socket, d: string) {
   "ram";
   const c = this.h;
@@ -50,8 +68,11 @@ function onSocketDrain(this: Socket) {
 function onSocketClose(this: Socket) {
   const c = this.h;
   if (c.conn_ !== this) return;
+  const e = arguments[0]; // `error` gives {message}, `close` a boolean; not a parameter, which costs a JsVar
   c.conn_ = null;
   if (c.framer_.readPos_ < c.framer_.writePos_ || c.framer_.skip_) c.emit("error", "truncated packet", Err.MALFORMED);
+  // Closed before CONNACK (e.g. a TLS handshake the broker refused): said, then retried with backoff.
+  else if (c.state_ !== State.CONNECTED) c.emit("error", "connection closed before CONNACK" + (e && e.message ? ": " + e.message : ""), Err.CONNECTION_LOST);
   c.drop_(Err.CONNECTION_LOST, true);
 }
 
@@ -65,9 +86,13 @@ export class Client {
   sent_ = 0;
   drained_ = 0;
   state_ = State.IDLE;
+  /** True after CONNACK 0 until the connection is lost. */
+  connected = false;
   /** The last topic publish sent on the fast path, and its field (length + bytes) as a byte string. */
   topic_ = "";
   topicField_ = "";
+  /** Limits.txWindow: bytes written and not yet drained past which publish says BUSY. */
+  readonly window_: number;
   /** Set when data arrived since the last tick. */
   received_ = 0;
   readonly framer_: Framer;
@@ -92,12 +117,14 @@ export class Client {
     if (!servers || !servers.length || typeof servers[0] !== "string") throw new Error("MQTT: no server");
     this.platform_ = platform;
     this.limits_ = limits;
+    this.window_ = limits.txWindow;
     this.clientId_ = opt.client_id === undefined ? "wisp" + (platform.time() * 1e6 % 1e9 | 0).toString(36) + (platform.random() * 1e6 | 0) : opt.client_id;
     this.tx_ = new Uint8Array(limits.txBuffer);
     const slotBytes = new Uint8Array(limits.inflight * limits.inflightBytes);
     for (let i = 0; i < limits.inflight; i++) this.slots_.push(slotBytes.subarray(i * limits.inflightBytes, (i + 1) * limits.inflightBytes));
     this.v_ = new Float64Array(V.SLOTS + limits.inflight * (SLOT_SIZE + 1) + limits.maxSubscriptions);
     this.v_[V.KEEPALIVE] = opt.keep_alive === undefined ? 60 : opt.keep_alive;
+    this.v_[V.SUBS_AT] = V.SLOTS + limits.inflight * (SLOT_SIZE + 1);
     this.framer_ = new Framer(limits.maxPacket, limits.maxChunk, this);
     this.msg_ = new Message(this.framer_.buf);
   }
@@ -125,22 +152,26 @@ export class Client {
     return true;
   }
 
-  /** True after CONNACK 0 until the connection is lost. */
-  get connected(): boolean { return this.state_ === State.CONNECTED; }
 
   /** Publishes (MQTT 3.3): returns the packet id (QoS 1/2) or 0, or a negative Err, also reported as an
-   *  `error` event (bad arguments) or a `busy` event (BUSY: no in-flight slot, or the send window is
-   *  full; retry on `puback` / `drain`). QoS 0 while offline is NOT_CONNECTED; QoS 1/2 is queued. */
+   *  `error` event (bad arguments) or a `busy` event (BUSY: no in-flight slot, or txWindow bytes are
+   *  written and not yet drained; retry on `puback` / `drain`). QoS 0 while offline is NOT_CONNECTED;
+   *  QoS 1/2 is queued. */
   publish(topic: string, message: any, options?: { qos?: number; retain?: boolean }): number {
     "ram";
-    // The hot path: QoS 0, a byte string, the topic of the last QoS 0 publish, room in the window. The
-    // packet is the one byte string the socket write needs: header + topic field + message.
-    if (options || topic !== this.topic_ || typeof message !== "string" || this.state_ !== State.CONNECTED || (E.isUTF8 && E.isUTF8(message))) return this.publishAny_(topic, message, options);
-    const rem = this.topicField_.length + message.length;
-    if (rem > 16383) return this.publishAny_(topic, message, options);
-    if (this.sent_ > this.drained_ && this.sent_ - this.drained_ + rem > this.limits_.txWindow) return this.busy_(topic);
-    this.conn_!.write((rem < 128 ? String.fromCharCode(48, rem) : String.fromCharCode(48, (rem & 127) | 128, rem >> 7)) + this.topicField_ + message);
-    this.sent_ += rem + 3;
+    // The hot path: QoS 0, a byte string, the topic of the last QoS 0 publish, a one-byte length. On the
+    // interpreter every statement and property read costs microseconds: this is all it does. The packet
+    // is the one byte string the socket write needs: header + topic field + message.
+    if (options || typeof message !== "string" || topic !== this.topic_ || !this.connected) return this.publishAny_(topic, message, options);
+    const f = this.topicField_;
+    const rem = f.length + message.length;
+    if (rem > 127 || (E.isUTF8 && E.isUTF8(message))) return this.publishAny_(topic, message, options);
+    if (this.sent_ - this.drained_ > this.window_) {
+      this.emit("busy", topic);
+      return Err.BUSY;
+    }
+    this.conn_!.write(String.fromCharCode(48, rem) + f + message);
+    this.sent_ += rem + 2;
     return 0;
   }
 
@@ -151,7 +182,7 @@ export class Client {
     const retain = !!(options && options.retain);
     const tx = this.tx_;
     if (typeof message === "number") message = String(message);
-    if (!qos && message instanceof Uint8Array) message = toBinaryString(message, 0, message.length);
+    if (!qos && message instanceof Uint8Array) message = E.toString(message);
     if (!qos && typeof message === "string") {
       const bytes = bytesOf(message) as string;
       if (topic !== this.topic_) {
@@ -160,25 +191,31 @@ export class Client {
         if (len < 0) return this.fail_(len === Err.BUFFER_TOO_SMALL ? Err.PACKET_TOO_LARGE : len);
         this.topic_ = topic;
         len = tx[1] & 128 ? 3 : 2; // where the topic field starts
-        this.topicField_ = toBinaryString(tx, len, len + 2 + ((tx[len] << 8) | tx[len + 1]));
+        this.topicField_ = E.toString(tx.subarray(len, len + 2 + ((tx[len] << 8) | tx[len + 1])));
       }
       if (this.state_ !== State.CONNECTED) return Err.NOT_CONNECTED;
       const rem = this.topicField_.length + bytes.length;
-      if (this.sent_ > this.drained_ && this.sent_ - this.drained_ + rem > this.limits_.txWindow) return this.busy_(topic);
+      if (this.sent_ - this.drained_ > this.window_) {
+        this.emit("busy", topic);
+        return Err.BUSY;
+      }
       tx[0] = retain ? 49 : 48;
       const h = writeLength(tx, 1, rem);
       if (rem > 268435455) return this.fail_(Err.PACKET_TOO_LARGE);
-      this.conn_!.write(toBinaryString(tx, 0, h) + this.topicField_ + bytes);
+      this.conn_!.write(E.toString(tx.subarray(0, h)) + this.topicField_ + bytes);
       this.sent_ += rem + h;
       return 0;
     }
-    const s = qos ? this.freeSlot_() : -1;
+    const s = qos ? this.findSlot_(-1, Slot.FREE) : -1;
     // With no free slot the arguments are still checked, so that a bad call reports its own error.
     const id = s < 0 ? 1 : this.nextId_();
     let len = encodePublish(s < 0 ? tx : this.slots_[s], 0, topic, message, qos, retain, false, id);
     if (len === Err.BUFFER_TOO_SMALL) len = Err.PACKET_TOO_LARGE;
     if (len < 0) return this.fail_(len);
-    if (s < 0) return this.busy_(topic);
+    if (s < 0) {
+      this.emit("busy", topic);
+      return Err.BUSY;
+    }
     const v = this.v_;
     const at = V.SLOTS + s * SLOT_SIZE;
     v[at + S.LEN] = len;
@@ -212,7 +249,7 @@ export class Client {
         u8.set(b as any);
         k = subs.length;
         subs.push(list[i], u8, undefined, -1);
-        this.v_[this.subAt_() + k / 4] = 0;
+        this.v_[this.v_[V.SUBS_AT] + k / 4] = 0;
       }
       if (handler) subs[k + 2] = handler;
       // Sent when new or at another QoS.
@@ -228,7 +265,7 @@ export class Client {
   unsubscribe(filters: string | string[]): number {
     const list = typeof filters === "string" ? [filters] : filters;
     if (!list || typeof list.length !== "number") return this.fail_(Err.BAD_ARGUMENT);
-    const q = this.subAt_();
+    const q = this.v_[V.SUBS_AT];
     for (let i = 0; i < list.length; i++) {
       const k = this.findSub_(list[i]);
       if (k < 0) continue;
@@ -237,11 +274,6 @@ export class Client {
       if (this.state_ === State.CONNECTED) this.send_(this.tx_, encodeFilterList(this.tx_, 0, PacketType.UNSUBSCRIBE, this.nextId_(), [list[i]], null));
     }
     return 0;
-  }
-
-  /** Where the subscriptions' pending SUBACK ids start in v_. */
-  private subAt_(): number {
-    return V.SLOTS + this.limits_.inflight * (SLOT_SIZE + 1);
   }
 
   /** Connects, and keeps reconnecting (if enabled) until disconnect(); while connecting or waiting to
@@ -270,30 +302,35 @@ export class Client {
 
   // ---- connection life ------------------------------------------------------------------------------
 
-  private fail_(code: number): number {
+  fail_(code: number): number {
     this.emit("error", errorText(code), code);
     return code;
-  }
-
-  private busy_(topic: string): number {
-    this.emit("busy", topic);
-    return Err.BUSY;
   }
 
   /** Opens a connection to the next broker. A refusal may throw at once (Espruino's Linux build does):
    *  it counts as a failed attempt like any other. */
   private open_(): void {
     const v = this.v_;
-    const address = this.servers_[v[V.SERVER] % this.servers_.length];
+    const o = this.opt_;
+    const p = this.platform_;
+    let address = this.servers_[v[V.SERVER] % this.servers_.length];
+    // "mqtts://host:port" or the tls option: TLS (port 8883 by default); "mqtt://" or none: TCP.
+    const tls = o.tls || address.indexOf("mqtts:") === 0;
+    address = address.split("//").pop()!;
     const colon = address.lastIndexOf(":");
     this.state_ = State.OPENING;
-    v[V.SINCE] = this.platform_.time();
+    v[V.SINCE] = p.time();
     this.framer_.reset();
+    if (tls && !p.tls) {
+      this.emit("error", "TLS is not available on this board", Err.BAD_ARGUMENT);
+      return this.drop_(Err.BAD_ARGUMENT, false);
+    }
+    const to = { host: colon > 0 ? address.slice(0, colon) : address, port: colon > 0 ? +address.slice(colon + 1) : o.port || (tls ? 8883 : 1883), ca: o.ca, key: o.key, cert: o.cert };
     let s: Socket;
     try {
-      s = this.platform_.connect({ host: colon > 0 ? address.slice(0, colon) : address, port: colon > 0 ? +address.slice(colon + 1) : this.opt_.port || 1883 }, onSocketOpen);
+      s = tls ? p.tls!(to, onSocketOpen) : p.connect(to, onSocketOpen);
     } catch (e) {
-      this.emit("error", "connection refused", Err.CONNECTION_LOST);
+      this.emit("error", tls ? "TLS: " + (e as any).message : "connection refused", Err.CONNECTION_LOST);
       return this.drop_(Err.CONNECTION_LOST, true);
     }
     s.h = this;
@@ -308,13 +345,14 @@ export class Client {
    *  waits to reconnect with exponential backoff and jitter, moving on to the next broker. */
   drop_(reason: number, retry: boolean): void {
     const v = this.v_;
-    const wasConnected = this.state_ === State.CONNECTED;
+    const wasConnected = this.connected;
+    this.connected = false;
     const s = this.conn_;
     this.conn_ = null;
     if (s) s.end();
     this.framer_.reset();
     v[V.PING_AT] = 0;
-    const q = this.subAt_();
+    const q = this.v_[V.SUBS_AT];
     for (let k = 0; k < this.subs_.length; k += 4) v[q + k / 4] = 0; // a SUBACK that never came
     if (retry && this.opt_.reconnect !== false) {
       const wait = Math.min(this.opt_.reconnect_max || 60000, (this.opt_.reconnect_min || 1000) * Math.pow(2, Math.min(v[V.ATTEMPTS], 16)));
@@ -374,22 +412,6 @@ export class Client {
     }
   }
 
-  /** The TCP connection is up: send CONNECT (MQTT 3.1). */
-  opened_(): void {
-    const o = this.opt_;
-    const w = o.will;
-    const len = encodeConnect(this.tx_, 0, this.clientId_, this.v_[V.KEEPALIVE], o.clean_session !== false,
-      w ? w.topic : "", w && w.message !== undefined ? w.message : "", w ? w.qos || 0 : 0, w ? !!w.retain : false,
-      o.username || "", o.password || "");
-    if (len < 0) {
-      this.fail_(len);
-      return this.drop_(len, false);
-    }
-    this.state_ = State.CONNACK_WAIT;
-    this.v_[V.SINCE] = this.platform_.time();
-    this.send_(this.tx_, len);
-  }
-
   // ---- receiving -------------------------------------------------------------------------------------
 
   /** FrameSink: one whole packet in the receive buffer. A PUBLISH goes to the matching handlers, then
@@ -420,7 +442,7 @@ export class Client {
     if (err !== Err.PACKET_TOO_LARGE) return this.drop_(err, true);
     if (id && this.state_ === State.CONNECTED) {
       if (header & 4 && !this.firstDelivery_(id)) return;
-      this.sendAck_(header & 4 ? PacketType.PUBREC : PacketType.PUBACK, id);
+      this.send_(this.tx_, encodeAck(this.tx_, 0, header & 4 ? PacketType.PUBREC : PacketType.PUBACK, id));
     }
   }
 
@@ -428,6 +450,7 @@ export class Client {
   private onControl_(type: number): void {
     const m = this.msg_;
     const v = this.v_;
+    if (this.state_ !== State.CONNECTED && this.state_ !== State.CONNACK_WAIT) return; // a dropped connection's
     if (type < 0 || (this.state_ === State.CONNACK_WAIT) !== (type === PacketType.CONNACK)) {
       // Malformed, or out of order (MQTT-3.2.0-1: the first packet is CONNACK, and only once).
       const err = type < 0 ? type : Err.PROTOCOL;
@@ -442,9 +465,37 @@ export class Client {
       for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && topicMatches(subs[k + 1], m.buf, m.topicStart, m.topicEnd)) subs[k + 2](m);
       if (this.listeners_.message || this.listeners_.publish) this.emitMessage_();
       // The handlers may have dropped the connection.
-      if (this.conn_) this.sendAck_(m.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, id);
-    } else if (type === PacketType.CONNACK) this.onConnack_();
-    else if (type === PacketType.PUBACK || type === PacketType.PUBCOMP) {
+      if (this.conn_) this.send_(this.tx_, encodeAck(this.tx_, 0, m.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, id));
+    } else if (type === PacketType.CONNACK) {
+      // Refused, or connected (MQTT 3.2); then resend what was not acknowledged.
+      const clean = this.opt_.clean_session !== false;
+      if (m.returnCode || (clean && m.sessionPresent)) {
+        // Refused (MQTT 3.2.2.3, words as literals here like errorText's), or a session kept against a
+        // clean start (MQTT-3.2.2-1).
+        this.emit("error", m.returnCode ? "connection refused: " + ["", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"][m.returnCode] : errorText(Err.PROTOCOL), m.returnCode ? Err.REFUSED : Err.PROTOCOL);
+        return this.drop_(m.returnCode ? Err.REFUSED : Err.PROTOCOL, true);
+      }
+      this.state_ = State.CONNECTED;
+      this.connected = true;
+      v[V.ATTEMPTS] = 0;
+      v[V.LAST_RECEIVED] = v[V.LAST_SENT] = this.platform_.time();
+      const n = this.limits_.inflight;
+      // Resend what the broker has not acknowledged, with DUP and the original ids (MQTT 4.4).
+      for (let i = 0; i < n; i++) {
+        const at = V.SLOTS + i * SLOT_SIZE + S.STATE;
+        if (v[at] === Slot.SENT) {
+          this.slots_[i][0] |= 8;
+          v[at] = Slot.QUEUED;
+        } else if (v[at] === Slot.RELEASED) v[at] = Slot.RELEASE_QUEUED;
+      }
+      if (!m.sessionPresent) {
+        // A new session: no incoming QoS 2 state (MQTT-3.1.2-6), no subscriptions (MQTT 3.2.2.2).
+        for (let i = 0; i < n; i++) v[V.SLOTS + n * SLOT_SIZE + i] = 0;
+        for (let k = 0; k < this.subs_.length; k += 4) this.sendSubscribe_(k);
+      }
+      this.flush_();
+      this.emit("connected", m.sessionPresent);
+    } else if (type === PacketType.PUBACK || type === PacketType.PUBCOMP) {
       const s = this.findSlot_(id, type === PacketType.PUBACK ? Slot.SENT : Slot.RELEASED);
       if (s < 0) return;
       v[V.SLOTS + s * SLOT_SIZE + S.STATE] = Slot.FREE;
@@ -452,15 +503,15 @@ export class Client {
       this.flush_();
     } else if (type === PacketType.PUBREC) { // answer with PUBREL (MQTT-4.3.3-1), paced like the PUBLISH
       const s = this.findSlot_(id, Slot.SENT);
-      if (s < 0) return this.sendAck_(PacketType.PUBREL, id);
+      if (s < 0) return this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBREL, id));
       v[V.SLOTS + s * SLOT_SIZE + S.STATE] = Slot.RELEASE_QUEUED;
       this.flush_();
     } else if (type === PacketType.PUBREL) {
       const ids = V.SLOTS + this.limits_.inflight * SLOT_SIZE;
       for (let i = 0; i < this.limits_.inflight; i++) if (v[ids + i] === id) v[ids + i] = 0;
-      this.sendAck_(PacketType.PUBCOMP, id);
+      this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBCOMP, id));
     } else if (type === PacketType.SUBACK) {
-      const q = this.subAt_();
+      const q = this.v_[V.SUBS_AT];
       const code = m.buf[m.payloadStart];
       for (let k = 0; k < this.subs_.length; k += 4) {
         if (v[q + k / 4] !== id) continue;
@@ -472,38 +523,6 @@ export class Client {
     else v[V.PING_AT] = 0; // PINGRESP
   }
 
-  /** CONNACK (MQTT 3.2): refused, or connected; then resend what was not acknowledged. */
-  private onConnack_(): void {
-    const m = this.msg_;
-    const v = this.v_;
-    const clean = this.opt_.clean_session !== false;
-    if (m.returnCode || (clean && m.sessionPresent)) {
-      // Refused (MQTT 3.2.2.3, words as literals here like errorText's), or a session kept against a
-      // clean start (MQTT-3.2.2-1).
-      this.emit("error", m.returnCode ? "connection refused: " + ["", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"][m.returnCode] : errorText(Err.PROTOCOL), m.returnCode ? Err.REFUSED : Err.PROTOCOL);
-      return this.drop_(m.returnCode ? Err.REFUSED : Err.PROTOCOL, true);
-    }
-    this.state_ = State.CONNECTED;
-    v[V.ATTEMPTS] = 0;
-    v[V.LAST_RECEIVED] = v[V.LAST_SENT] = this.platform_.time();
-    const n = this.limits_.inflight;
-    // Resend what the broker has not acknowledged, with DUP and the original ids (MQTT 4.4).
-    for (let i = 0; i < n; i++) {
-      const at = V.SLOTS + i * SLOT_SIZE + S.STATE;
-      if (v[at] === Slot.SENT) {
-        this.slots_[i][0] |= 8;
-        v[at] = Slot.QUEUED;
-      } else if (v[at] === Slot.RELEASED) v[at] = Slot.RELEASE_QUEUED;
-    }
-    if (!m.sessionPresent) {
-      // A new session: no incoming QoS 2 state (MQTT-3.1.2-6), no subscriptions (MQTT 3.2.2.2).
-      for (let i = 0; i < n; i++) v[V.SLOTS + n * SLOT_SIZE + i] = 0;
-      for (let k = 0; k < this.subs_.length; k += 4) this.sendSubscribe_(k);
-    }
-    this.flush_();
-    this.emit("connected", m.sessionPresent);
-  }
-
   /** True for a QoS 2 packet id not delivered yet, which it then remembers until PUBREL (MQTT 4.3.3);
    *  a repeat is acknowledged again. With no room to remember it, it stays unacknowledged (the broker
    *  sends it again) and `error` says busy. */
@@ -513,7 +532,7 @@ export class Client {
     let free = -1;
     for (let i = 0; i < this.limits_.inflight; i++) {
       if (v[ids + i] === id) {
-        this.sendAck_(PacketType.PUBREC, id);
+        this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBREC, id));
         return false;
       }
       if (!v[ids + i] && free < 0) free = i;
@@ -530,12 +549,8 @@ export class Client {
 
   send_(buf: Uint8Array, len: number): void {
     if (!this.conn_ || len < 0) return;
-    this.conn_.write(toBinaryString(buf, 0, len));
+    this.conn_.write(E.toString(buf.subarray(0, len)));
     this.sent_ += len;
-  }
-
-  private sendAck_(type: number, id: number): void {
-    this.send_(this.tx_, encodeAck(this.tx_, 0, type, id));
   }
 
   /** Sends queued PUBLISH and PUBREL packets, oldest first, while the send window has room. */
@@ -552,10 +567,10 @@ export class Client {
       const at = V.SLOTS + oldest * SLOT_SIZE;
       const publish = v[at + S.STATE] === Slot.QUEUED;
       const len = publish ? v[at + S.LEN] : 4;
-      if (this.sent_ > this.drained_ && this.sent_ - this.drained_ + len > this.limits_.txWindow) return;
+      if (this.sent_ - this.drained_ > this.window_) return;
       v[at + S.STATE] = publish ? Slot.SENT : Slot.RELEASED;
       if (publish) this.send_(this.slots_[oldest], len);
-      else this.sendAck_(PacketType.PUBREL, v[at + S.ID]);
+      else this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBREL, v[at + S.ID]));
     }
   }
 
@@ -564,19 +579,15 @@ export class Client {
     const id = this.nextId_();
     const len = encodeFilterList(this.tx_, 0, PacketType.SUBSCRIBE, id, [this.subs_[k]], [this.subs_[k + 3]]);
     if (len < 0) return void this.fail_(len);
-    this.v_[this.subAt_() + k / 4] = id;
+    this.v_[this.v_[V.SUBS_AT] + k / 4] = id;
     this.send_(this.tx_, len);
   }
 
   // ---- slots and ids ---------------------------------------------------------------------------------
 
-  private freeSlot_(): number {
-    for (let i = 0; i < this.limits_.inflight; i++) if (!this.v_[V.SLOTS + i * SLOT_SIZE + S.STATE]) return i;
-    return -1;
-  }
-
+  /** The slot in state `s` holding packet id `id` (any id when negative), or -1. */
   private findSlot_(id: number, s: Slot): number {
-    for (let i = 0; i < this.limits_.inflight; i++) if (this.v_[V.SLOTS + i * SLOT_SIZE + S.ID] === id && this.v_[V.SLOTS + i * SLOT_SIZE + S.STATE] === s) return i;
+    for (let i = 0; i < this.limits_.inflight; i++) if ((id < 0 || this.v_[V.SLOTS + i * SLOT_SIZE + S.ID] === id) && this.v_[V.SLOTS + i * SLOT_SIZE + S.STATE] === s) return i;
     return -1;
   }
 
@@ -587,7 +598,7 @@ export class Client {
       const id = (v[V.NEXT_ID] = (v[V.NEXT_ID] % 65535) + 1);
       let used = false;
       for (let i = 0; i < this.limits_.inflight; i++) if (v[V.SLOTS + i * SLOT_SIZE + S.STATE] && v[V.SLOTS + i * SLOT_SIZE + S.ID] === id) used = true;
-      const q = this.subAt_();
+      const q = this.v_[V.SUBS_AT];
       for (let k = 0; k < this.subs_.length; k += 4) if (v[q + k / 4] === id) used = true;
       if (!used) return id;
     }

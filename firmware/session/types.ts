@@ -11,8 +11,9 @@ export interface Limits {
   maxChunk: number;
   /** Size of the transmit buffer: the largest packet other than a QoS 1/2 PUBLISH or a fast-path QoS 0. */
   txBuffer: number;
-  /** Bytes written and not yet drained by the socket that publish accepts: a burst up to this size goes
-   *  out at once, past it publish returns BUSY (and emits `busy`) until `drain`. Costs no buffer. */
+  /** Bytes written and not yet drained by the socket past which publish returns BUSY (and emits `busy`)
+   *  until `drain`: a burst of this size plus one packet goes out at once, and a packet larger than the
+   *  window still goes out alone, so pacing never stalls. Costs no buffer. */
   txWindow: number;
   /** QoS 1/2 messages in flight or queued at once. */
   inflight: number;
@@ -30,6 +31,13 @@ export interface Options {
   clean_session?: boolean;
   username?: string;
   password?: Bytes;
+  /** Connect over TLS (as a server given as "mqtts://host:port" does; port 8883 by default). */
+  tls?: boolean;
+  /** TLS: CA certificate, client key and certificate as Espruino's tls module takes them: DER bytes
+   *  (atob of the PEM body) or a function returning them. The server certificate is not verified. */
+  ca?: any;
+  key?: any;
+  cert?: any;
   will?: { topic: string; message?: Bytes; qos?: number; retain?: boolean };
   /** Reconnect automatically (default true), waiting reconnect_min..reconnect_max ms with jitter. */
   reconnect?: boolean;

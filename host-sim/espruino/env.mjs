@@ -1,11 +1,12 @@
 // Espruino's globals and modules, stood in for inside a Node vm context, quirks included, so that a
 // bundle that only works because Node is forgiving fails here too. One module per part of the device:
-// loop.mjs (event loop, power), net.mjs (sockets), wifi.mjs (Wi-Fi and its link), storage.mjs (flash
+// loop.mjs (event loop, power), net.mjs (sockets), tls.mjs (TLS sockets), wifi.mjs (Wi-Fi and its link), storage.mjs (flash
 // files), pins.mjs (pins, PWM, ADC, I2C), strings.mjs (E's string functions, Uint8Array#set(string)),
 // globals.mjs (timers, require, process). Each states the quirks it models and how they were measured.
 import vm from "node:vm";
 import { createLoop } from "./loop.mjs";
 import { createNet } from "./net.mjs";
+import { createTls } from "./tls.mjs";
 import { createLink, createWifi } from "./wifi.mjs";
 import { createStorage } from "./storage.mjs";
 import { installPins } from "./pins.mjs";
@@ -26,7 +27,10 @@ export function createEspruinoEnv({ hw, log = () => {}, modules = {}, storage = 
   const wifi = createWifi({ loop, link, net });
   const U8 = installStrings(context, vm);
   installPins(context, hw, U8);
-  installGlobals(context, { loop, hw, log, modules, onLoad, builtins: { net: net.module, Wifi: wifi.module, Storage: storage } });
+  const builtins = { net: net.module, Wifi: wifi.module, Storage: storage };
+  // Espruino's ESP8266 builds have no tls module (no room for mbedTLS); ESP32 and Linux builds do.
+  if (!/^ESP8266/.test(hw.board || "")) builtins.tls = createTls({ net, context, log }).module;
+  installGlobals(context, { loop, hw, log, modules, onLoad, builtins });
   return {
     context,
     /** Runs a compiled vm.Script in the board's context (a script may be shared between boards). */

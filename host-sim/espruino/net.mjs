@@ -26,13 +26,14 @@ export function createNet({ loop, link, context }) {
   const sockets = new Set();
   const { call, later } = loop;
 
-  function simSocket(host, port, onConnect) {
+  /** An Espruino socket over `node` (a node:net socket by default; tls.mjs gives a node:tls one, which
+   *  is up at `secureConnect`). */
+  function simSocket(host, port, onConnect, node = net.connect({ host, port }), upEvent = "connect") {
     const s = loop.emitter({});
     const queue = [];
     let pumping = false;
     let ending = false;
     let closed = false;
-    const node = net.connect({ host, port });
     node.setNoDelay(true);
     sockets.add(s);
     const finish = () => {
@@ -61,14 +62,14 @@ export function createNet({ loop, link, context }) {
     };
     const schedule = () => { if (!pumping) { pumping = true; setTimeout(pump, LOOP_MS); } };
     // The interpreter empties the send buffer (and says `drain`) in the pass that runs the connect callback.
-    node.on("connect", () => later(() => { if (onConnect) onConnect.call(s); pumping = true; pump(); }));
+    node.on(upEvent, () => later(() => { if (onConnect) onConnect.call(s); pumping = true; pump(); }));
     node.on("data", (buf) => {
       for (let o = 0; o < buf.length; o += CHUNK) {
         const chunk = buf.subarray(o, o + CHUNK).toString("latin1");
         setImmediate(() => { if (!closed) call(() => s.emit("data", chunk)); });
       }
     });
-    node.on("error", (e) => later(() => s.emit("error", { type: e.code, message: e.message })));
+    node.on("error", (e) => later(() => s.emit("error", { type: e.code, message: e.reason || e.message }))); // TLS errors: the reason alone
     node.on("close", finish);
     s.write = function (data) {
       if (closed) return false;
@@ -83,21 +84,25 @@ export function createNet({ loop, link, context }) {
   }
 
   const ContextError = vm.runInContext("Error", context);
+  /** The checks before a socket: no link gives a socket that fails; a refused port throws. Returns
+   *  that failing socket, or null when the connection may go ahead. */
+  const unreachable = (host, port) => {
+    if (!link.connected) { // no network: fail the way a board without a link does
+      const s = loop.emitter({ write() { return false; }, end() {} });
+      later(() => { s.emit("error", { type: "ENETUNREACH", message: "no network" }); s.emit("close", true); });
+      return s;
+    }
+    if (isRefused(host, port)) {
+      const e = new ContextError("Unable to create socket");
+      e.name = "InternalError";
+      throw e;
+    }
+    return null;
+  };
   const module = {
     connect(options, onConnect) {
-      if (!link.connected) { // no network: fail the way a board without a link does
-        const s = loop.emitter({ write() { return false; }, end() {} });
-        later(() => { s.emit("error", { type: "ENETUNREACH", message: "no network" }); s.emit("close", true); });
-        return s;
-      }
-      const host = options.host;
       const port = options.port || 23;
-      if (isRefused(host, port)) {
-        const e = new ContextError("Unable to create socket");
-        e.name = "InternalError";
-        throw e;
-      }
-      return simSocket(host, port, onConnect);
+      return unreachable(options.host, port) || simSocket(options.host, port, onConnect);
     },
   };
 
@@ -106,6 +111,9 @@ export function createNet({ loop, link, context }) {
   return {
     /** What require("net") returns. */
     module,
+    /** For tls.mjs: unreachable(host, port) and simSocket(host, port, onConnect, nodeSocket, upEvent). */
+    unreachable,
+    simSocket,
     /** The board's open sockets. */
     sockets,
     /** Kills every open socket at once, as a lost link does. */

@@ -22,9 +22,10 @@ function firmware(name) {
 
 export class SimBoard {
   /** `board`: a name in boards/; `config`: the Storage file "wisp.json" (e.g. {brokers, device, app});
-   *  `serial`: the chip serial; `log(line)`: the board's console. With `fromStorage`, the board runs
-   *  what was flashed into its Storage (".bootcde"), like a real one, instead of dist/. */
-  constructor({ board = "esp32", config = {}, serial = "0badc0ffee01", log = () => {}, fromStorage = false } = {}) {
+   *  `files`: more Storage files, {name: byte string} (e.g. TLS certificates); `serial`: the chip serial;
+   *  `log(line)`: the board's console. With `fromStorage`, the board runs what was flashed into its
+   *  Storage (".bootcde"), like a real one, instead of dist/. */
+  constructor({ board = "esp32", config = {}, files = {}, serial = "0badc0ffee01", log = () => {}, fromStorage = false } = {}) {
     this.name = board;
     this.data = readBoard(board); // throws BoardError, one line, for a bad board file
     this.log = log;
@@ -38,6 +39,7 @@ export class SimBoard {
     /** The board's flash files, kept across boots: storage.read(name), storage.write(name, data). */
     this.storage = createStorage();
     if (!fromStorage) this.storage.write("wisp.json", JSON.stringify(config));
+    for (const name in files) this.storage.write(name, files[name]);
     this.link = createLink();
     this.fromStorage = fromStorage;
     const { code, script } = firmware(board);

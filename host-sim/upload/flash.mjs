@@ -4,13 +4,14 @@
 // from boards/<name>.json, never from the internet. The bundle goes to Storage file ".bootcde" (run at
 // every boot, from flash) and the configuration to "wisp.json"; then the board restarts into it.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import zlib from "node:zlib";
 import { readBoard, BoardError } from "../../boards/schema.mjs";
 import { buildIfNeeded, ROOT } from "../sim/build.mjs";
+import { derFromPem } from "../sim/secure.mjs";
 
 /** Characters of code text per JsVar when code is held in RAM (16-byte blocks, ≈12 bytes of text). */
 const CHARS_PER_VAR = 12;
@@ -36,6 +37,28 @@ export function diagnose(output, { port, baud, expect }) {
   return null;
 }
 
+/** The configuration's TLS certificates ("ca", "cert", "key": PEM files on this computer, paths relative
+ *  to the working directory) converted to DER (what Espruino's tls module takes) in `dir`, to be stored
+ *  on the board as Storage files wisp.ca, wisp.crt, wisp.key. Returns the board's configuration, which
+ *  names those files, and the CLI's --storage arguments. Errors name the file, never its contents. */
+export function storeCertificates(config, dir) {
+  const board = { ...config };
+  const storage = [];
+  for (const [key, name] of [["ca", "wisp.ca"], ["cert", "wisp.crt"], ["key", "wisp.key"]]) {
+    if (config[key] === undefined) continue;
+    let der;
+    try {
+      der = derFromPem(config[key]);
+    } catch (e) {
+      throw new FlashError(`"${key}" in the configuration: ${e.message}`);
+    }
+    writeFileSync(join(dir, name), der, { mode: 0o600 });
+    storage.push("--storage", `${name}:${join(dir, name)}`);
+    board[key] = name;
+  }
+  return { config: board, storage };
+}
+
 /** Uploads `firmware` (code) and `config` (object) to the board at `port`; resolves with the CLI's output. */
 export async function flash({ board, port, baud = 115200, config = {}, firmware, cli, timeoutMs = 120000, log = () => {}, force = false }) {
   let data;
@@ -53,8 +76,9 @@ export async function flash({ board, port, baud = 115200, config = {}, firmware,
   // The CLI otherwise downloads board data; Storage, net and Wifi are built in on every board here.
   writeFileSync(files.board, JSON.stringify({ BOARD: data.espruinoBoard, VERSION: "2v29", info: { builtin_modules: ["Storage", "net", "Wifi", "ESP8266", "ESP32", "http", "crypto"] } }));
   writeFileSync(files.code, firmware);
-  writeFileSync(files.config, JSON.stringify(config));
-  const args = [cli, "--no-ble", "-p", port, "-b", String(baud), "--board", files.board,
+  const certificates = storeCertificates(config, dir);
+  writeFileSync(files.config, JSON.stringify(certificates.config));
+  const args = [cli, "--no-ble", "-p", port, "-b", String(baud), "--board", files.board, ...certificates.storage,
     "--storage", `wisp.json:${files.config}`, "--storage", `.bootcde:${files.code}`, "-e", VERIFY];
   log(`uploading dist/firmware-${board}.js (${firmware.length} B) and wisp.json to ${port} …`);
   const output = await new Promise((resolve) => {
@@ -65,6 +89,7 @@ export async function flash({ board, port, baud = 115200, config = {}, firmware,
     child.stderr.on("data", (d) => { out += d; });
     child.on("exit", () => { clearTimeout(timer); resolve(out); });
   });
+  rmSync(dir, { recursive: true, force: true }); // the configuration's secrets and the key do not stay behind
   const problem = diagnose(output, { port, baud, expect: `${firmware.length} ${zlib.crc32(Buffer.from(firmware, "latin1"))}` });
   if (problem) throw new FlashError(problem);
   log("done: the board restarted into the new firmware");

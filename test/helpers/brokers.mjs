@@ -58,23 +58,27 @@ export const haveMosquitto = spawnSync(MOSQUITTO, ["-h"]).error === undefined;
 export const skipWithoutMosquitto = haveMosquitto || process.env.CI ? false : "mosquitto is not installed (apt-get install mosquitto)";
 
 /** Mosquitto on a free loopback port (or `port`), anonymous; with `persistDir`, sessions and queued
- *  messages survive a stop("SIGTERM") and start again from that folder. stop() kills it (SIGKILL). */
-export async function startMosquitto(port, { persistDir } = {}) {
+ *  messages survive a stop("SIGTERM") and start again from that folder; with `websockets`, also MQTT
+ *  over WebSockets on another free port (`wsUrl`). stop() kills it (SIGKILL). */
+export async function startMosquitto(port, { persistDir, websockets = false } = {}) {
   if (!haveMosquitto) throw new Error(`mosquitto not found (${MOSQUITTO}); CI installs it with apt-get install mosquitto`);
   port = port || (await freePort());
   const dir = persistDir || mkdtempSync(join(tmpdir(), "wisp-mosquitto-"));
   const conf = join(dir, "mosquitto.conf");
   // As root, mosquitto would switch to its own user, which cannot write our persistence folder.
   const user = process.getuid && process.getuid() === 0 ? "user root\n" : "";
+  const wsPort = websockets ? await freePort() : 0;
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 20\nmax_queued_messages 100000\n${user}` +
-    (persistDir ? `persistence true\npersistence_location ${dir}/\nautosave_interval 0\n` : "persistence false\n"));
+    (persistDir ? `persistence true\npersistence_location ${dir}/\nautosave_interval 0\n` : "persistence false\n") +
+    (wsPort ? `listener ${wsPort} 127.0.0.1\nprotocol websockets\n` : ""));
   const child = spawn(MOSQUITTO, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr.on("data", (d) => (log += d));
   const exited = new Promise((resolve) => child.on("exit", resolve));
-  await Promise.race([waitForPort(port), exited.then(() => { throw new Error(`mosquitto exited: ${log}`); })]);
+  const ready = Promise.all([waitForPort(port), wsPort && waitForPort(wsPort)]);
+  await Promise.race([ready, exited.then(() => { throw new Error(`mosquitto exited: ${log}`); })]);
   return {
-    name: "mosquitto", port, url: `127.0.0.1:${port}`,
+    name: "mosquitto", port, url: `127.0.0.1:${port}`, wsUrl: wsPort ? `ws://127.0.0.1:${wsPort}` : null,
     async stop(signal = "SIGKILL") {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill(signal);

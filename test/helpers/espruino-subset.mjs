@@ -8,7 +8,7 @@ import * as walk from "acorn-walk";
 const MISSING_GLOBALS = ["Map", "Set", "WeakMap", "WeakSet", "Symbol", "Proxy", "Reflect", "BigInt", "TextEncoder", "TextDecoder", "Buffer", "globalThis", "queueMicrotask", "setImmediate"];
 const MISSING_MEMBERS = { Array: ["from", "of"], Number: ["isInteger", "isSafeInteger", "parseFloat"], Promise: ["race", "allSettled", "any"], Object: ["fromEntries", "getOwnPropertySymbols"] };
 /** Modules an Espruino board provides; anything else would be a Node module or a missing file. */
-export const ESPRUINO_MODULES = ["net", "Wifi", "Storage", "wisp", "ESP8266", "ESP32"];
+export const ESPRUINO_MODULES = ["net", "tls", "Wifi", "Storage", "wisp", "ESP8266", "ESP32"];
 
 /** Returns a list of problems (empty when the bundle fits the Espruino subset). */
 export function checkEspruinoSubset(code) {

@@ -1,27 +1,218 @@
-// Runs JavaScript on a real Espruino Linux interpreter when ESPRUINO_BIN names one (never in CI).
+// Runs JavaScript on real Espruino Linux interpreters when environment variables name them (never in
+// CI): ESPRUINO_BIN (the default build, a heap that grows), ESPRUINO_BIN_1700 and ESPRUINO_BIN_1600
+// (built with a fixed heap of that many 16-byte JsVars, as an ESP8266 has). Also the measurements that
+// the bench and the JsVar budget checks share: a client's JsVars from a bare heap to a 200-byte round
+// trip, and a firmware's free JsVars once it is connected.
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import mqtt from "mqtt";
 
 export const ESPRUINO_BIN = process.env.ESPRUINO_BIN || "";
 export const skipWithoutEspruino = ESPRUINO_BIN ? false : "ESPRUINO_BIN is not set: the real-interpreter check was skipped";
 
-/** Runs `script` with `modules` ({name: path}) in ./node_modules; resolves with its console output when
- *  it exits (it stays alive while sockets or timers exist, so scripts quit()); `onOutput(all)` sees the
- *  output as it grows. */
-export function runOnEspruino(script, { modules = {}, timeoutMs = 20000, onOutput = () => {} } = {}) {
+/** The interpreters by heap: name, the variable that gives it, its path ("" when unset). */
+export const HEAPS = [
+  { heap: "default", variable: "ESPRUINO_BIN", bin: process.env.ESPRUINO_BIN || "" },
+  { heap: "1700", variable: "ESPRUINO_BIN_1700", bin: process.env.ESPRUINO_BIN_1700 || "" },
+  { heap: "1600", variable: "ESPRUINO_BIN_1600", bin: process.env.ESPRUINO_BIN_1600 || "" },
+];
+
+/** Runs `script` with `modules` ({name: path}) in ./node_modules on `bin` (default ESPRUINO_BIN);
+ *  resolves with its console output when it exits (it stays alive while sockets or timers exist, so
+ *  scripts quit()), or, past `timeoutMs`, kills it and resolves with the output so far plus "TIMED OUT"
+ *  when `keepOnTimeout`, else rejects. `onOutput(all)` sees the output as it grows. */
+export function runOnEspruino(script, { modules = {}, timeoutMs = 20000, onOutput = () => {}, bin = ESPRUINO_BIN, keepOnTimeout = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "wisp-espruino-"));
   mkdirSync(join(dir, "node_modules"));
   for (const [name, path] of Object.entries(modules)) copyFileSync(path, join(dir, "node_modules", `${name}.js`));
   writeFileSync(join(dir, "main.js"), script);
   return new Promise((resolve, reject) => {
     // stdin stays open and silent: a closed stdin floods Espruino's console.
-    const child = spawn(ESPRUINO_BIN, ["main.js"], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(bin, ["main.js"], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => { out += d; onOutput(out); });
     child.stderr.on("data", (d) => (out += d));
-    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`Espruino timed out; output:\n${out}`)); }, timeoutMs);
-    child.on("exit", () => { clearTimeout(timer); resolve(out); });
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutMs);
+    child.on("exit", () => {
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+      if (!timedOut) resolve(out);
+      else if (keepOnTimeout) resolve(`${out}\nTIMED OUT after ${timeoutMs} ms`);
+      else reject(new Error(`Espruino timed out; output:\n${out}`));
+    });
   });
+}
+
+/** An npm mqtt client connected to the broker on `port`, or an error after 5 s. */
+export function mqttConnected(port, clientId) {
+  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId, reconnectPeriod: 0 });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { c.end(true); reject(new Error(`no CONNACK from 127.0.0.1:${port} within 5 s`)); }, 5000);
+    c.once("connect", () => { clearTimeout(timer); resolve(c); });
+  });
+}
+
+/** Espruino code that copies a file into Storage 256 bytes at a time (a 1,600-JsVar heap cannot hold a
+ *  whole bundle as one string). */
+const STORE_FILE = `function storeFile(name, path) {
+  var total = require("fs").statSync(path).size, f = E.openFile(path, "r"), off = 0, d;
+  while ((d = f.read(256)) !== undefined && d.length) { require("Storage").write(name, d, off, total); off += d.length; }
+  f.close();
+}`;
+
+/** 200 bytes, the round trip's message. */
+export const PAYLOAD_200 = "0123456789".repeat(20);
+
+/** An ESP8266's limits (boards/esp8266.json), as Wisp gets them in every measurement. */
+export function esp8266Limits() {
+  const b = JSON.parse(readFileSync(new URL("../../boards/esp8266.json", import.meta.url), "utf8"));
+  return { maxPacket: b.maxPacket, maxChunk: b.maxChunk, txBuffer: b.txBuffer, txWindow: b.txWindow, inflight: b.inflight, inflightBytes: b.inflightBytes, maxSubscriptions: b.maxSubscriptions };
+}
+
+/** The clients measured, each as Espruino code fragments over the client `c`: `create` (from the module
+ *  `mod`), `subscribe` (of TOPIC), a `hook` that routes its messages to one of MESSAGE_HOOKS (which call
+ *  onMessage(payloadString)), `subscribedEvent` (the event of its SUBACK, or null: then 300 ms after
+ *  subscribing stand for it), and `drain`, where its socket's drain is heard (once connected). Wisp
+ *  always, with an ESP8266's limits: "wisp" with a `message` listener, "wisp_handler" with a subscription
+ *  handler instead; "mqtt_js" and "tinymqtt", the EspruinoDocs modules, when `modulesDir` holds them. */
+export function espruinoClients(port, modulesDir = process.env.ESPRUINO_MODULES_DIR || "") {
+  const wisp = (key, handler) => ({
+    key, module: "wisp", file: "dist/wisp.js",
+    create: `mod.create("127.0.0.1", { port: ${port}, client_id: "e-${key}", limits: ${JSON.stringify(esp8266Limits())} })`,
+    subscribe: handler ? `c.subscribe(TOPIC, { qos: 0 }, onHandlerMessage)` : `c.subscribe(TOPIC)`,
+    hook: handler ? "" : `c.on("message", onListenerMessage)`,
+    subscribedEvent: "subscribed", drain: `c.on("drain", batch)`,
+  });
+  const list = [wisp("wisp", false), wisp("wisp_handler", true)];
+  if (modulesDir && existsSync(join(modulesDir, "MQTT.js"))) list.push({
+    key: "mqtt_js", module: "MQTT", file: join(modulesDir, "MQTT.js"),
+    create: `mod.create("127.0.0.1", { port: ${port}, client_id: "e-mqttjs" })`,
+    subscribe: `c.subscribe(TOPIC)`, hook: `c.on("message", onListenerMessage)`,
+    subscribedEvent: "subscribed", drain: `c.client.on("drain", batch)`,
+  });
+  if (modulesDir && existsSync(join(modulesDir, "tinyMQTT.js"))) list.push({
+    key: "tinymqtt", module: "tinyMQTT", file: join(modulesDir, "tinyMQTT.js"),
+    create: `mod.create("127.0.0.1", { port: ${port} })`,
+    subscribe: `c.subscribe(TOPIC)`, hook: `c.on("message", onTinyMessage)`,
+    subscribedEvent: null, drain: `c.cl.on("drain", batch)`,
+  });
+  return list;
+}
+
+/** Espruino code: the functions through which each client's messages reach onMessage(payload), made
+ *  before the bare-heap mark so that they are not counted as the client's. */
+export const MESSAGE_HOOKS = `function onListenerMessage(t, m) { onMessage(m); }
+function onHandlerMessage(m) { onMessage(m.text()); }
+function onTinyMessage(o) { onMessage(o.message); }`;
+
+/** What went wrong on the interpreter, in one line, from its output. */
+export function interpreterTrouble(text) {
+  const m = text.match(/New interpreter error: [A-Z_,]+|OUT OF MEMORY[^\r\n]*|ASSERT\([^\r\n]*|Uncaught[^\r\n]*|TIMED OUT[^\r\n]*|Execution Interrupted[^\r\n]*/);
+  return m ? m[0].trim() : null;
+}
+
+/** One client (`c`, from espruinoClients) on interpreter `bin`, module loaded from Storage (as flashed:
+ *  function code stays in flash) or from RAM (`require` of the module text in node_modules, as the Web IDE
+ *  sends it): JsVars above the bare heap after require, after create, after connect + subscribe (its
+ *  SUBACK handled), then whether a 200-byte message it publishes to its own subscription comes back
+ *  intact, and the JsVars after that. Bounded: gives up after 12 s. */
+export async function measureClient(c, { bin, port, fromStorage }) {
+  const text = await runOnEspruino(`
+    ${fromStorage ? `${STORE_FILE} storeFile(${JSON.stringify(c.module)}, "node_modules/${c.module}.js");` : ""}
+    var TOPIC = "ebench/rt", BIG = ${JSON.stringify(PAYLOAD_200)};
+    var r = { require: -1, create: -1, subscribed: -1, after_round_trip: -1, connected: false, round_trip: false, failure: "" };
+    var mod = null, c = null, stage = "require", done = false, m0 = 0;
+    function used() { return process.memory().usage; }
+    function finish() { if (done) return; done = true; print("JSON " + JSON.stringify(r)); print("DONE"); quit(); }
+    function giveUp() { r.failure = "gave up at " + stage; finish(); }
+    ${MESSAGE_HOOKS}
+    function onMessage(m) { if (stage !== "round trip") return; stage = "measure"; if (m !== BIG) { r.failure = "payload changed: " + m.length + " bytes came back"; return finish(); } setTimeout(afterRoundTrip, 1); }
+    function afterRoundTrip() { r.after_round_trip = used() - m0; r.round_trip = true; finish(); }
+    function afterSubscribe() {
+      r.subscribed = used() - m0;
+      stage = "round trip";
+      try { c.publish(TOPIC, BIG); } catch (e) { r.failure = "publish threw " + e; finish(); }
+    }
+    function onSubscribed() { if (stage === "subscribe") setTimeout(afterSubscribe, ${c.subscribedEvent ? 1 : 300}); }
+    function onConnected() {
+      if (stage !== "connect") return;
+      r.connected = true;
+      stage = "subscribe";
+      ${c.subscribe};
+      ${c.subscribedEvent ? "" : "onSubscribed();"}
+    }
+    function begin() {
+      m0 = used();
+      mod = require(${JSON.stringify(c.module)});
+      r.require = used() - m0;
+      stage = "create";
+      c = ${c.create};
+      r.create = used() - m0;
+      stage = "connect";
+      ${c.hook};
+      ${c.subscribedEvent ? `c.on(${JSON.stringify(c.subscribedEvent)}, onSubscribed);` : ""}
+      c.on("connected", onConnected);
+      c.connect();
+    }
+    var guard = setTimeout(giveUp, 12000);
+    // The bare heap is measured once this file's text, held while it runs, is gone.
+    setTimeout(begin, 1);
+  `, { bin, modules: { [c.module]: c.file }, timeoutMs: 20000, keepOnTimeout: true });
+  const m = text.match(/JSON (\{.*\})/);
+  const r = m ? JSON.parse(m[1]) : { round_trip: false, failure: "no result" };
+  for (const k of ["require", "create", "subscribed", "after_round_trip"]) if (r[k] === -1) r[k] = null;
+  const trouble = interpreterTrouble(text);
+  if (trouble) r.interpreter = trouble;
+  if (!r.failure) delete r.failure;
+  return r;
+}
+
+/** A firmware bundle stored in Storage and run from there (function code stays in flash) on `bin`,
+ *  with `config` as its wisp.json (brokers filled in): the JsVars used and free once it is connected,
+ *  the lowest free seen over the next `watchMs`, and whether its messages reached the broker (a
+ *  subscriber to wisp/<device>/#). `prelude` runs before the bare-heap mark (stand-ins the Linux build
+ *  lacks). Bounded: gives up 10 s after start when not connected. */
+export async function bootFirmware(file, config, { bin, port, prelude = "", watchMs = 3000 }) {
+  const sub = await mqttConnected(port, `fw-watch-${config.device}`);
+  let messages = 0;
+  sub.on("message", (topic) => { if (!topic.endsWith("/status")) messages++; });
+  await sub.subscribeAsync(`wisp/${config.device}/#`);
+  const stored = { ...config, brokers: [`127.0.0.1:${port}`] };
+  const text = await runOnEspruino(`
+    ${STORE_FILE}
+    require("Storage").write("wisp.json", ${JSON.stringify(JSON.stringify(stored))});
+    storeFile("fw", "node_modules/fw.js");
+    storeFile = undefined;
+    var r = { used: 0, free: 0, heap_total: 0, firmware: 0, min_free: 0, connected: false }, t = 0, m0 = 0, start = getTime(), done = false;
+    function finish() { if (done) return; done = true; print("JSON " + JSON.stringify(r)); print("DONE"); quit(); }
+    function watch() {
+      var m = process.memory();
+      if (!r.connected) {
+        if (!global.mqtt || !mqtt.connected) { if (getTime() - start > 10) finish(); return; }
+        r.connected = true; r.used = m.usage; r.free = m.free; r.heap_total = m.total; r.firmware = m.usage - m0; r.min_free = m.free; start = getTime();
+        return;
+      }
+      if (m.free < r.min_free) r.min_free = m.free;
+      if (!mqtt.connected) r.connected = false;
+      if (getTime() - start > ${watchMs / 1000}) finish();
+    }
+    function boot() {
+      t = setInterval(watch, 100);
+      m0 = process.memory().usage;
+      eval(require("Storage").read("fw"));
+    }
+    ${prelude}
+    // The bare heap is measured once this file's text, held while it runs, is gone.
+    setTimeout(boot, 1);
+  `, { bin, modules: { fw: file }, timeoutMs: 30000, keepOnTimeout: true });
+  sub.end(true);
+  const m = text.match(/JSON (\{.*\})/);
+  const r = m ? JSON.parse(m[1]) : { connected: false, failure: "no result" };
+  r.messages_at_broker = messages;
+  const trouble = interpreterTrouble(text);
+  if (trouble) r.interpreter = trouble;
+  return r;
 }
