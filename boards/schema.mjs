@@ -10,6 +10,30 @@ const text = (about) => ({ type: "string", about });
 const flag = (about) => ({ type: "boolean", about });
 const pin = text("a pin name such as D22 or A0");
 
+/** The configuration a board's firmware reads (Storage file "wisp.json" over the board file's
+ *  "defaults"): every default a board file must give, and what `npm run flash` and `npm start` accept. */
+const DEFAULT_KEYS = {
+  brokers: { type: "array", items: { type: "string", pattern: /^[^:\s]+(:\d{1,5})?$/, about: '"host" or "host:port"' }, minLength: 1, about: "brokers to fail over between" },
+  app: text("one of the board's apps"),
+  rate_hz: int(1, 100, "telemetry per second"),
+  control_hz: int(1, 200, "control loop per second"),
+  period_s: int(1, 86400, "sensor reading period, seconds"),
+  failsafe_ms: int(100, 600000, "ms without the broker before standing still"),
+  keep_alive: int(0, 65535, "MQTT keepalive, seconds"),
+};
+
+/** A device's configuration file (wisp.config.json, flashed as "wisp.json"): any of the defaults, plus
+ *  the Wi-Fi secrets and the device id, which only a device's own file holds. */
+export const CONFIG_SCHEMA = {
+  type: "object",
+  keys: {
+    ...Object.fromEntries(Object.entries(DEFAULT_KEYS).map(([k, spec]) => [k, { ...spec, optional: true }])),
+    ssid: { ...text("the Wi-Fi network's name"), optional: true },
+    password: { ...text("the Wi-Fi password"), optional: true },
+    device: { type: "string", pattern: /^[A-Za-z0-9_-]{1,23}$/, about: "a device id: 1–23 letters, digits, - or _ (the MQTT client id and topic level)", optional: true },
+  },
+};
+
 /** Every key a board file may have; `optional` ones may be left out. */
 export const BOARD_SCHEMA = {
   type: "object",
@@ -31,18 +55,7 @@ export const BOARD_SCHEMA = {
       type: "object",
       keys: { i2cScl: pin, i2cSda: pin, battery: pin, servos: { type: "array", items: pin, length: 12, about: "12 servo pins" } },
     },
-    defaults: {
-      type: "object",
-      keys: {
-        brokers: { type: "array", items: { type: "string", pattern: /^[^:\s]+(:\d{1,5})?$/, about: '"host" or "host:port"' }, minLength: 1, about: "brokers to fail over between" },
-        app: text("one of the board's apps"),
-        rate_hz: int(1, 100, "telemetry per second"),
-        control_hz: int(1, 200, "control loop per second"),
-        period_s: int(1, 86400, "sensor reading period, seconds"),
-        failsafe_ms: int(100, 600000, "ms without the broker before standing still"),
-        keep_alive: int(0, 65535, "MQTT keepalive, seconds"),
-      },
-    },
+    defaults: { type: "object", keys: DEFAULT_KEYS },
     apps: { type: "array", items: { type: "string", pattern: /^[a-z][a-zA-Z0-9]*$/, about: "an app in firmware/apps/" }, minLength: 1, about: "the apps built in" },
   },
 };
@@ -101,6 +114,29 @@ export function validateBoard(data, file) {
   if (!data.apps.includes(data.defaults.app)) throw new BoardError(`${file}: defaults.app: "${data.defaults.app}" is not one of apps (${data.apps.join(", ")})`);
   return data;
 }
+
+/** A configuration that does not fit CONFIG_SCHEMA or its board; the message is one line. */
+export class ConfigError extends Error {}
+
+/** Checks a device configuration for board `board` (its data); throws ConfigError "<file>: <key>:
+ *  <problem>". The same schema as the board file's defaults, so what the firmware reads is checked. */
+export function validateConfig(config, board, file) {
+  const p = problem(config, CONFIG_SCHEMA, "");
+  if (p) throw new ConfigError(`${file}: ${p}`);
+  if (config.app !== undefined && !board.apps.includes(config.app)) {
+    throw new ConfigError(`${file}: app: "${config.app}" is not built into the ${board.name} firmware (it has ${board.apps.join(", ")})`);
+  }
+  return config;
+}
+
+/** The schema entry of configuration key `key` (for tools that take one value on the command line). */
+export const configSpec = (key) => CONFIG_SCHEMA.keys[key];
+
+/** The first problem of `value` against `spec`, as "problem" (no key), or null. */
+export const valueProblem = (value, spec) => {
+  const p = problem(value, spec, "");
+  return p && p.replace(/^\(top level\): /, "");
+};
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 

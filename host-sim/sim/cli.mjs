@@ -2,32 +2,56 @@
 // The main job (npm start): builds if needed, starts an embedded Aedes broker on loopback (or uses
 // --broker), boots simulated boards running the built firmware, and shows their live telemetry while
 // taking gait commands from the keyboard (or from any MQTT client on wisp/<device>/cmd).
-import { parseArgs } from "node:util";
 import net from "node:net";
 import mqtt from "mqtt";
 import { Aedes } from "aedes";
 import { SimBoard } from "./board.mjs";
-import { readBoard, BoardError } from "../../boards/schema.mjs";
+import { readBoard, BoardError, ConfigError, configSpec, validateConfig } from "../../boards/schema.mjs";
 import { buildIfNeeded } from "./build.mjs";
-import { secureBroker } from "./secure.mjs";
-import { startWebServer, webOptions } from "../web/server.mjs";
-const { values: args } = parseArgs({
-  options: {
-    broker: { type: "string" }, board: { type: "string", default: "esp32" }, app: { type: "string" },
-    devices: { type: "string", default: "1" }, duration: { type: "string" }, rate: { type: "string" },
-    help: { type: "boolean", short: "h" },
-    ca: { type: "string" }, cert: { type: "string" }, key: { type: "string" }, username: { type: "string" }, password: { type: "string" },
-    http: { type: "string" }, "no-http": { type: "boolean" }, "ws-url": { type: "string" },
-  },
-});
-if (args.help) {
-  console.log(`npm start -- [--board esp32|esp8266|linux] [--app quadruped|sensor] [--devices N]
-             [--broker mqtt://host:port] [--rate HZ] [--duration SECONDS]
-             [--broker mqtts://user:password@host:8883 --ca CA.pem --cert CLIENT.pem --key CLIENT.key]
-             [--username USER --password PASSWORD]
-             [--http PORT | --no-http] [--ws-url ws://host:port (the broker's WebSocket listener, with --broker)]
-keys: 1 stand  2 walk  3 trot  4 turn  5 sit  +/- speed  [/] heading  space stop  w drop Wi-Fi 3 s  q quit`);
-  process.exit(0);
+import { parseOptions, helpText, runCommand, UsageError } from "../cli-options.mjs";
+import { createFleetState, record, screen } from "./view.mjs";
+
+const COMMAND = "npm start";
+const KEYS = "keys: 1 stand  2 walk  3 trot  4 turn  5 sit  +/- speed  [/] heading  space stop  w drop Wi-Fi 3 s  q quit";
+
+/** npm start's options: parsed, checked and listed in --help from this one table. */
+export const OPTIONS = {
+  board: { type: "string", value: "NAME", default: "esp32", help: "the board to simulate: a file in boards/ (esp32, esp8266, linux)", check: (name) => boardProblem(name) },
+  app: { type: "string", value: "NAME", help: "the app to run: one the board's firmware has (boards/<name>.json \"apps\"); default its \"defaults\".app" },
+  devices: { type: "integer", value: "N", default: 1, min: 1, max: 500, help: "boards in the fleet, each in its own context (ids wisp-sim-1 … wisp-sim-N)" },
+  broker: { type: "string", value: "mqtt://HOST:PORT", help: "an MQTT broker to use instead of the embedded Aedes", check: (url) => (brokerAddress(url) ? null : 'not an address: give "mqtt://host:port" or "host:port"') },
+  rate: { type: "integer", value: "HZ", spec: configSpec("rate_hz"), help: "quadruped telemetry per second (rate_hz)" },
+  period: { type: "integer", value: "S", spec: configSpec("period_s"), help: "seconds between sensor readings (period_s)" },
+  duration: { type: "number", value: "S", min: 0.1, help: "quit after this many seconds (default: run until q or Ctrl-C)" },
+  help: { type: "boolean", short: "h", help: "show this help" },
+};
+
+function boardProblem(name) {
+  try {
+    readBoard(name);
+    return null;
+  } catch (e) {
+    if (e instanceof BoardError) return e.message;
+    throw e;
+  }
+}
+
+/** {host, port} of "mqtt://host:port", "host:port" or "host", or null. */
+function brokerAddress(url) {
+  const m = /^(?:mqtt:\/\/)?([^:\s/]+)(?::(\d{1,5}))?\/?$/.exec(url);
+  return m && (!m[2] || +m[2] <= 65535) ? { host: m[1], port: m[2] ? +m[2] : 1883 } : null;
+}
+
+/** Resolves when something accepts TCP connections at host:port; rejects with a UsageError after
+ *  `timeoutMs` or a refusal, saying what to do. */
+function reachable({ host, port }, timeoutMs = 3000) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host, port });
+    const fail = (why) => { s.destroy(); reject(new UsageError(`cannot reach the broker at ${host}:${port} (${why}): start it, or leave out --broker to use the embedded one`, 1)); };
+    const timer = setTimeout(() => fail(`no answer in ${timeoutMs / 1000} s`), timeoutMs);
+    s.once("connect", () => { clearTimeout(timer); s.destroy(); resolve(); });
+    s.once("error", (e) => { clearTimeout(timer); fail(e.code === "ECONNREFUSED" ? "connection refused" : e.code || e.message); });
+  });
 }
 
 async function embeddedBroker() {
@@ -35,140 +59,124 @@ async function embeddedBroker() {
   const server = net.createServer(aedes.handle);
   const listen = (port) => new Promise((resolve, reject) => { server.once("error", reject); server.listen(port, "127.0.0.1", () => resolve(server.address().port)); });
   const port = await listen(1883).catch(() => listen(0));
-  return { url: `127.0.0.1:${port}`, aedes, close: () => { server.close(); aedes.close(); } };
+  return { url: `127.0.0.1:${port}`, close: () => { server.close(); aedes.close(); } };
 }
 
-let data;
-try {
-  data = readBoard(args.board);
-} catch (e) {
-  if (!(e instanceof BoardError)) throw e;
-  console.error(e.message);
-  process.exit(2);
+/** The board's configuration from the options, checked against the firmware's schema. */
+function configFor(args, data, device, brokerUrl) {
+  const app = args.app ?? data.defaults.app;
+  if (!data.apps.includes(app)) throw new UsageError(`--app ${app}: the ${data.name} firmware has no app "${app}" (it has ${data.apps.join(", ")}): choose one of those`);
+  if (args.rate !== undefined && app !== "quadruped") throw new UsageError(`--rate sets the quadruped's telemetry rate; the ${app} app reads every --period seconds`);
+  if (args.period !== undefined && app !== "sensor") throw new UsageError(`--period sets the sensor app's reading period; the ${app} app sends telemetry at --rate per second`);
+  const config = { brokers: [brokerUrl], device, app };
+  if (args.rate !== undefined) config.rate_hz = args.rate;
+  if (args.period !== undefined) config.period_s = args.period;
+  return validateConfig(config, data, "the simulated board's configuration");
 }
-buildIfNeeded(args.board);
-// A given broker may want TLS, a password, certificates (secure.mjs); the embedded one wants none.
-let secure = { boardConfig: {}, files: {}, monitor: {}, tls: false };
-try {
-  if (args.broker) secure = secureBroker(args);
-  else if (args.ca || args.cert || args.key) throw new Error("--ca/--cert/--key need a TLS broker (--broker mqtts://host:port)");
-} catch (e) {
-  console.error(e.message);
-  process.exit(2);
-}
-const broker = args.broker ? { url: secure.url, close() {} } : await embeddedBroker();
-const count = Math.max(1, Number(args.devices) || 1);
-const ids = Array.from({ length: count }, (_, i) => (count === 1 ? "wisp-sim" : `wisp-sim-${String(i + 1).padStart(3, "0")}`));
-// The live telemetry page (host-sim/web/): MQTT over WebSockets, to the embedded broker through the
-// page's own server, or to --ws-url.
-let web = null;
-if (!args["no-http"]) {
-  try {
-    web = await startWebServer({ ...webOptions(args), devices: ids, aedes: broker.aedes });
-  } catch (e) {
-    console.error(e.message);
-    broker.close();
-    process.exit(2);
+
+async function main() {
+  const args = parseOptions(COMMAND, OPTIONS);
+  if (args.help) {
+    console.log(helpText(`usage: ${COMMAND} -- [options]   (the simulated boards publish on wisp/<device>/…; commands go to wisp/<device>/cmd)`, OPTIONS, [KEYS, "fleet: Tab / p select the next / previous board, a commands all boards"]));
+    return;
   }
-  console.log(`telemetry page: ${web.url}${web.wsUrl ? "" : " (it needs --ws-url to reach --broker)"}`);
-}
-const consoleLines = [];
-const boards = ids.map((device, i) => new SimBoard({
-  board: args.board,
-  serial: `5151${String(i).padStart(8, "0")}`,
-  config: { brokers: [broker.url], device, ...secure.boardConfig, ...(args.app ? { app: args.app } : {}), ...(args.rate ? { rate_hz: Number(args.rate) } : {}) },
-  files: secure.files,
-  log: (line) => { consoleLines.push(`${device}: ${line}`); if (consoleLines.length > 5) consoleLines.shift(); },
-}).boot());
+  const data = readBoard(args.board);
+  const count = args.devices;
+  const ids = Array.from({ length: count }, (_, i) => (count === 1 ? "wisp-sim" : `wisp-sim-${i + 1}`));
+  configFor(args, data, ids[0], "127.0.0.1:1883"); // every mistake said before anything starts
+  const given = args.broker && brokerAddress(args.broker);
+  if (given) await reachable(given);
+  buildIfNeeded(args.board);
+  const broker = given ? { url: `${given.host}:${given.port}`, close() {} } : await embeddedBroker();
+  const consoleLines = [];
+  const say = (line) => { consoleLines.push(line); if (consoleLines.length > 5) consoleLines.shift(); };
+  const boards = ids.map((device, i) => new SimBoard({
+    board: args.board,
+    serial: `5151${String(i).padStart(8, "0")}`,
+    config: configFor(args, data, device, broker.url),
+    log: (line) => say(`${device}: ${line}`),
+  }).boot());
+  const app = args.app ?? data.defaults.app;
+  const failsafeMs = data.defaults.failsafe_ms;
 
-// The monitor: an ordinary MQTT client watching what the boards publish.
-const monitor = mqtt.connect(`${secure.tls ? "mqtts" : "mqtt"}://${broker.url}`, { clientId: `wisp-monitor-${process.pid}`, ...secure.monitor });
-const state = Object.fromEntries(ids.map((id) => [id, { last: null, times: [], status: "?", event: "", count: 0, firstSeq: null, lastSeq: null }]));
-monitor.on("message", (topic, payload) => {
-  const [, id, kind] = topic.split("/");
-  const s = state[id];
-  if (!s) return;
-  const text = String(payload);
-  if (kind === "telemetry") {
-    const t = JSON.parse(text);
-    s.last = t;
-    s.count++;
-    s.firstSeq ??= t.n;
-    s.lastSeq = t.n;
-    const now = Date.now();
-    s.times.push(now);
-    while (s.times[0] < now - 1000) s.times.shift();
-  } else if (kind === "status") s.status = text;
-  else if (kind === "event") s.event = text;
-});
-monitor.subscribe(["wisp/+/telemetry", "wisp/+/status", "wisp/+/event"]);
+  // The monitor: an ordinary MQTT client watching what the boards publish.
+  const monitor = mqtt.connect(`mqtt://${broker.url}`, { clientId: `wisp-monitor-${process.pid}`, reconnectPeriod: 1000 });
+  let monitorProblem = "";
+  monitor.on("error", (e) => { monitorProblem = `monitor: ${e.message}`; });
+  monitor.on("connect", () => { monitorProblem = ""; });
+  monitor.on("offline", () => { monitorProblem = `monitor: the broker at ${broker.url} is unreachable, retrying`; });
+  const state = createFleetState(ids);
+  monitor.on("message", (topic, payload) => record(state, topic, payload));
+  monitor.subscribe(["wisp/+/telemetry", "wisp/+/status", "wisp/+/event"]);
 
-const cmd = { gait: "stand", speed: 0.5, heading: 0 };
-const send = (c) => monitor.publish(`wisp/${ids[0]}/cmd`, JSON.stringify(c), { qos: 1 });
-const fmt = (v, d = 1, w = 6) => (typeof v === "number" ? v.toFixed(d).padStart(w) : "".padStart(w));
+  // Each board's link as the simulator sees it; a change is said once ("connection lost", "connected").
+  const links = boards.map(() => ({ connected: false, since: Date.now() }));
+  const live = (b, i) => {
+    const connected = Boolean(b.client && b.client.connected);
+    const link = links[i];
+    if (connected !== link.connected) {
+      if (!connected) say(`${ids[i]}: connection lost${b.wifi.connected ? "" : " (Wi-Fi down)"}`);
+      else if (Date.now() - link.since > 0 && link.wasUp) say(`${ids[i]}: connected again after ${((Date.now() - link.since) / 1000).toFixed(1)} s`);
+      link.connected = connected;
+      link.since = Date.now();
+      link.wasUp ||= connected;
+    }
+    return { wifi: b.wifi.connected, connected, failsafe: app === "quadruped" && link.wasUp && !connected && Date.now() - link.since >= failsafeMs };
+  };
 
-function screen() {
-  const s = state[ids[0]];
-  const t = s.last;
-  const lines = [
-    `Wisp host simulator — ${count} × ${args.board} (${data.description}) — broker ${secure.tls ? "mqtts://" : ""}${broker.url}${args.broker ? "" : " (embedded Aedes)"}`,
-    `device ${ids[0]}  status ${s.status}  gait ${t ? t.gait.trim() : "?"}  speed ${t ? t.speed.toFixed(2) : "?"}  heading ${t ? t.heading : "?"}  ${t && t.safe ? "FAILSAFE" : ""}`,
-    `telemetry ${s.times.length} msg/s (seq ${s.lastSeq ?? "-"})   battery ${t && t.bat !== undefined ? t.bat.toFixed(2) + " V" : "-"}   memory ${memoryLine(boards[0])}`,
-  ];
-  if (t && t.j) {
-    lines.push("joint angles (°)   hip   thigh   knee");
-    ["front-left ", "front-right", "back-left  ", "back-right "].forEach((leg, i) => lines.push(`  ${leg}    ${fmt(t.j[i * 3])} ${fmt(t.j[i * 3 + 1])} ${fmt(t.j[i * 3 + 2])}`));
-    lines.push(`IMU accel (g) ${fmt(t.imu[0], 3)} ${fmt(t.imu[1], 3)} ${fmt(t.imu[2], 3)}   gyro (°/s) ${fmt(t.imu[3])} ${fmt(t.imu[4])} ${fmt(t.imu[5])}`);
-  } else if (t) lines.push(`reading ${JSON.stringify(t)}`);
-  lines.push(`last event ${s.event}`);
-  if (count > 1) {
-    const rates = ids.map((id) => state[id].times.length);
-    const lost = ids.reduce((n, id) => n + (state[id].lastSeq === null ? 0 : state[id].lastSeq - state[id].firstSeq + 1 - state[id].count), 0);
-    lines.push(`fleet: ${count} boards, ${rates.reduce((a, b) => a + b, 0)} msg/s total, min ${Math.min(...rates)} max ${Math.max(...rates)} per board, ${lost} telemetry messages unaccounted`);
-  }
-  if (web) lines.push(`telemetry page ${web.url}`);
-  lines.push(...consoleLines, "", "keys: 1 stand  2 walk  3 trot  4 turn  5 sit  +/- speed  [/] heading  space stop  w drop Wi-Fi 3 s  q quit");
-  return lines;
-}
-
-function memoryLine(b) {
-  const m = b.env.context.process.memory();
-  return `${m.total} JsVars, code ≈ ${m.usage} (est.)`;
-}
-
-function quit() {
-  clearInterval(render);
-  for (const b of boards) b.powerOff();
-  monitor.end(true);
-  if (web) web.close();
-  broker.close();
-  if (process.stdin.isTTY) process.stdin.setRawMode(false);
-  process.exit(0);
-}
-
-const tty = process.stdout.isTTY && process.stdin.isTTY;
-const render = setInterval(() => {
-  if (tty) process.stdout.write("\x1b[H\x1b[2J" + screen().join("\n") + "\n");
-  else console.log(screen().slice(1, 3).join(" | "));
-}, tty ? 250 : 1000);
-
-if (tty) {
-  process.stdin.setRawMode(true);
-  process.stdin.on("data", (d) => {
-    const k = String(d);
-    const gaits = { 1: "stand", 2: "walk", 3: "trot", 4: "turn", 5: "sit" };
-    if (k === "q" || k === "\u0003") return quit();
-    if (gaits[k]) cmd.gait = gaits[k];
-    else if (k === "+") cmd.speed = Math.min(1, +(cmd.speed + 0.1).toFixed(1));
-    else if (k === "-") cmd.speed = Math.max(0, +(cmd.speed - 0.1).toFixed(1));
-    else if (k === "[") cmd.heading = Math.max(-180, cmd.heading - 15);
-    else if (k === "]") cmd.heading = Math.min(180, cmd.heading + 15);
-    else if (k === " ") cmd.gait = "stand";
-    else if (k === "w") return boards[0].wifi.drop(3000);
-    else return;
-    send(cmd);
+  let selected = 0;
+  const firmwareBytes = boards[0].hw.codeBytes;
+  const info = () => ({
+    title: `Wisp host simulator — ${count} × ${args.board} (${data.description}), app ${app} — broker ${broker.url}${given ? "" : " (embedded Aedes)"}${monitorProblem ? ` — ${monitorProblem}` : ""}`,
+    memory: `heap ${data.jsvars.toLocaleString("en-US")} JsVars on a real ${args.board}; firmware ${firmwareBytes.toLocaleString("en-US")} B, run from flash; JsVars in use are not simulated (npm run bench measures them on the interpreter)`,
+    rows: process.stdout.rows,
   });
+  const view = () => screen(state, boards.map((b, i) => ({ id: ids[i], live: live(b, i) })), selected, info(), consoleLines);
+
+  const cmd = { gait: "stand", speed: 0.5, heading: 0 };
+  const send = () => {
+    for (const id of selected === -1 ? ids : [ids[selected]]) monitor.publish(`wisp/${id}/cmd`, JSON.stringify(cmd), { qos: 1 });
+  };
+
+  const tty = process.stdout.isTTY && process.stdin.isTTY;
+  const render = setInterval(() => {
+    const lines = view();
+    if (tty) process.stdout.write("\x1b[H\x1b[2J" + [...lines, "", KEYS].join("\n") + "\n");
+    else console.log(lines.slice(1, count > 1 ? 2 : 3).join(" | "));
+  }, tty ? 250 : 1000);
+
+  function quit() {
+    clearInterval(render);
+    for (const b of boards) b.powerOff();
+    monitor.end(true);
+    broker.close();
+    if (process.stdin.isTTY) process.stdin.setRawMode(false);
+    process.exit(0);
+  }
+
+  if (tty) {
+    process.stdin.setRawMode(true);
+    process.stdin.on("data", (d) => {
+      const k = String(d);
+      const gaits = { 1: "stand", 2: "walk", 3: "trot", 4: "turn", 5: "sit" };
+      if (k === "q" || k === "\u0003") return quit();
+      if (k === "\t" || k === "p") return void (selected = (Math.max(0, selected) + (k === "p" ? count - 1 : 1)) % count);
+      if (k === "a" && count > 1) return void (selected = selected === -1 ? 0 : -1);
+      if (k === "w") return (selected === -1 ? boards : [boards[selected]]).forEach((b) => b.wifi.drop(3000));
+      if (app !== "quadruped") return;
+      if (gaits[k]) cmd.gait = gaits[k];
+      else if (k === "+") cmd.speed = Math.min(1, +(cmd.speed + 0.1).toFixed(1));
+      else if (k === "-") cmd.speed = Math.max(0, +(cmd.speed - 0.1).toFixed(1));
+      else if (k === "[") cmd.heading = Math.max(-180, cmd.heading - 15);
+      else if (k === "]") cmd.heading = Math.min(180, cmd.heading + 15);
+      else if (k === " ") cmd.gait = "stand";
+      else return;
+      send();
+    });
+  }
+  process.on("SIGINT", quit);
+  process.on("SIGTERM", quit);
+  if (args.duration) setTimeout(quit, args.duration * 1000);
 }
-process.on("SIGINT", quit);
-process.on("SIGTERM", quit);
-if (args.duration) setTimeout(quit, Number(args.duration) * 1000);
+
+if (import.meta.url === `file://${process.argv[1]}`) runCommand(COMMAND, main, [BoardError, ConfigError]);
