@@ -13,7 +13,7 @@ const pin = text("a pin name such as D22 or A0");
 /** The configuration a board's firmware reads (Storage file "wisp.json" over the board file's
  *  "defaults"): every default a board file must give, and what `npm run flash` and `npm start` accept. */
 const DEFAULT_KEYS = {
-  brokers: { type: "array", items: { type: "string", pattern: /^[^:\s]+(:\d{1,5})?$/, about: '"host" or "host:port"' }, minLength: 1, about: "brokers to fail over between" },
+  brokers: { type: "array", items: { type: "string", pattern: /^(mqtts?:\/\/)?[^:\s/]+(:\d{1,5})?$/, about: '"host", "host:port" or "mqtts://host:port" (TLS)' }, minLength: 1, about: "brokers to fail over between" },
   app: text("one of the board's apps"),
   rate_hz: int(1, 100, "telemetry per second"),
   control_hz: int(1, 200, "control loop per second"),
@@ -23,13 +23,19 @@ const DEFAULT_KEYS = {
 };
 
 /** A device's configuration file (wisp.config.json, flashed as "wisp.json"): any of the defaults, plus
- *  the Wi-Fi secrets and the device id, which only a device's own file holds. */
+ *  what only a device's own file holds: Wi-Fi and broker secrets, TLS certificates, the device id. */
 export const CONFIG_SCHEMA = {
   type: "object",
   keys: {
     ...Object.fromEntries(Object.entries(DEFAULT_KEYS).map(([k, spec]) => [k, { ...spec, optional: true }])),
     ssid: { ...text("the Wi-Fi network's name"), optional: true },
     password: { ...text("the Wi-Fi password"), optional: true },
+    mqtt_username: { ...text("the broker's user name"), optional: true },
+    mqtt_password: { ...text("the broker's password"), optional: true },
+    tls: { ...flag("connect every broker over TLS"), optional: true },
+    ca: { ...text("the CA certificate: a PEM file (npm run flash stores it as Storage file wisp.ca)"), optional: true },
+    cert: { ...text("the client certificate: a PEM file (stored as wisp.crt)"), optional: true },
+    key: { ...text("the client key: a PEM file (stored as wisp.key)"), optional: true },
     device: { type: "string", pattern: /^[A-Za-z0-9_-]{1,23}$/, about: "a device id: 1–23 letters, digits, - or _ (the MQTT client id and topic level)", optional: true },
   },
 };

@@ -18,9 +18,9 @@ export { createLink, createStorage };
 /** Builds one boot of a simulated board. `hw` supplies its hardware: {clock() s, serial, board,
  *  pins: {name: {analogRead?, pwm?}}, i2c: [device], jsvars, codeBytes}; `storage` (createStorage) and
  *  `link` (createLink) outlive the boot; `log` receives console output; `modules` maps module names to
- *  their source, as Modules.addCached would (e.g. {MQTT: <dist/wisp.js>}); `onLoad` runs on load().
- *  Returns {context, run(script), eval(code), power, wifi, storage, net}. */
-export function createEspruinoEnv({ hw, log = () => {}, modules = {}, storage = createStorage(), link = createLink(), onLoad }) {
+ *  their source, as Modules.addCached would (e.g. {MQTT: <dist/wisp.js>}); `onLoad` runs on load(),
+ *  `onReset` on reset(). Returns {context, run(script), eval(code), power, wifi, storage, net, codeErased()}. */
+export function createEspruinoEnv({ hw, log = () => {}, modules = {}, storage = createStorage(), link = createLink(), onLoad, onReset }) {
   const loop = createLoop(log);
   const context = vm.createContext({});
   const net = createNet({ loop, link, context });
@@ -30,7 +30,7 @@ export function createEspruinoEnv({ hw, log = () => {}, modules = {}, storage = 
   const builtins = { net: net.module, Wifi: wifi.module, Storage: storage };
   // Espruino's ESP8266 builds have no tls module (no room for mbedTLS); ESP32 and Linux builds do.
   if (!/^ESP8266/.test(hw.board || "")) builtins.tls = createTls({ net, context, log }).module;
-  installGlobals(context, { loop, hw, log, modules, onLoad, builtins });
+  installGlobals(context, { loop, hw, log, modules, onLoad, builtins, onReset });
   return {
     context,
     /** Runs a compiled vm.Script in the board's context (a script may be shared between boards). */
@@ -45,6 +45,8 @@ export function createEspruinoEnv({ hw, log = () => {}, modules = {}, storage = 
     storage,
     /** The board's sockets: {sockets, destroyAll()}. */
     net,
+    /** The Storage file the running code came from was rewritten (see loop.mjs). */
+    codeErased: loop.codeErased,
   };
 }
 

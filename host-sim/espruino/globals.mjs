@@ -6,8 +6,8 @@
 import vm from "node:vm";
 
 /** Installs the globals in `context`. `modules` maps module names to source (as Modules.addCached),
- *  `builtins` maps built-in module names to their objects, `onLoad` runs on load(). */
-export function installGlobals(context, { loop, hw, log, modules, builtins, onLoad }) {
+ *  `builtins` maps built-in module names to their objects, `onLoad` runs on load(), `onReset` on reset(). */
+export function installGlobals(context, { loop, hw, log, modules, builtins, onLoad, onReset }) {
   const { call, timers } = loop;
   const loaded = {};
   const codeVars = Math.ceil(hw.codeBytes / 12);
@@ -33,6 +33,8 @@ export function installGlobals(context, { loop, hw, log, modules, builtins, onLo
       throw new Error(`Module ${name} not found`);
     },
     quit: () => {},
+    /** Clears the interpreter (timers, sockets, variables) without running Storage's boot code. */
+    reset: () => { if (onReset) onReset(); },
     /** Restarts the interpreter, which then runs Storage file ".bootcde" (Espruino's load()). */
     load: () => { if (onLoad) setImmediate(onLoad); },
     process: {

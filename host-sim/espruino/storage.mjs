@@ -4,7 +4,9 @@
 /** A board's Storage: the object require("Storage") returns, files held as binary strings. */
 export function createStorage() {
   const files = new Map();
-  return {
+  const storage = {
+    /** Called with a file's name before it is written (the simulated board watches its boot code). */
+    onWrite: null,
     /** The file's contents, or undefined. */
     read: (name) => files.get(name),
     readJSON(name, noExceptions) {
@@ -15,6 +17,7 @@ export function createStorage() {
     /** Espruino's Storage.write: with `offset`, writes into a file created by the first call, whose
      *  `size` fixes the file's length (the tools upload large files in chunks this way). */
     write(name, data, offset, size) {
+      if (storage.onWrite) storage.onWrite(name);
       data = typeof data === "string" ? data : String(data);
       if (offset === undefined) { files.set(name, data); return true; }
       const f = size !== undefined ? "\xff".repeat(size) : files.get(name);
@@ -26,4 +29,5 @@ export function createStorage() {
     erase(name) { files.delete(name); },
     list: () => [...files.keys()],
   };
+  return storage;
 }

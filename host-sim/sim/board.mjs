@@ -47,16 +47,25 @@ export class SimBoard {
     this.hw = { clock, serial, pins, i2c: [mpu6050(this.body), bme280(clock)], jsvars: this.data.jsvars, codeBytes: code.length, board: this.data.espruinoBoard };
   }
 
-  /** Powers on: a fresh context runs the firmware bundle from the top. */
-  boot() {
+  /** Powers on: a fresh context runs the firmware bundle from the top (with `run` false: nothing, as
+   *  after Espruino's reset()). */
+  boot(run = true) {
     const codeVars = Math.ceil(this.hw.codeBytes / 12);
     if (codeVars > this.data.jsvars / 2) {
       this.log(`warning: the bundle's code text alone is ≈${codeVars} of ${this.data.jsvars} JsVars if it is held in RAM`);
     }
     const onLoad = () => { this.powerOff(); this.boot(); };
-    this.env = createEspruinoEnv({ hw: this.hw, storage: this.storage, link: this.link, log: this.log, onLoad });
-    if (!this.fromStorage) this.env.run(this.script);
-    else if (this.storage.read(".bootcde") !== undefined) this.eval(this.storage.read(".bootcde"));
+    const onReset = () => { this.powerOff(); this.boot(false); };
+    const env = createEspruinoEnv({ hw: this.hw, storage: this.storage, link: this.link, log: this.log, onLoad, onReset });
+    this.env = env;
+    this.storage.onWrite = null;
+    if (!run) return this;
+    if (!this.fromStorage) env.run(this.script);
+    else if (this.storage.read(".bootcde") !== undefined) {
+      // The functions of code run from Storage live in its file: rewriting it pulls them from under the board.
+      this.storage.onWrite = (name) => { if (name === ".bootcde") env.codeErased(); };
+      this.eval(this.storage.read(".bootcde"));
+    }
     return this;
   }
 
