@@ -8,9 +8,10 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import mqtt from "mqtt";
 import { startSimRepl } from "../host-sim/upload/repl.mjs";
 import { flash, espruinoCli, FlashError } from "../host-sim/upload/flash.mjs";
 import { startAedes, startMosquitto, haveMosquitto, freePort } from "./helpers/brokers.mjs";
@@ -43,6 +44,63 @@ for (const { over, pty, port } of [
     }
   });
 }
+
+/** Runs `fn` with os.tmpdir() pointing at a fresh folder; resolves with what is left in it afterwards. */
+async function leftInTmp(fn) {
+  const dir = mkdtempSync(join(tmpdir(), "wisp-tmpdir-"));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  try {
+    await fn();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+  return readdirSync(dir);
+}
+
+test("re-flashing a simulated ESP32 that runs Wisp: flash, flash again with a change, the change runs; no file left in the temporary folder", async () => {
+  const broker = await startAedes();
+  const repl = await startSimRepl({ board: "esp32" });
+  const port = `tcp://127.0.0.1:${repl.port}`;
+  try {
+    const firmware = readFileSync("dist/firmware-esp32.js", "latin1");
+    const config = { brokers: [broker.url], device: "reflash-1", ssid: "lab", password: "secret" };
+    const left = await leftInTmp(async () => {
+      await flash({ board: "esp32", port, config, firmware, cli });
+      await waitFor(() => repl.board.client && repl.board.client.connected, "the first firmware connected");
+      // The board now runs from ".bootcde": the upload must stop it before rewriting that file.
+      await flash({ board: "esp32", port, config: { ...config, device: "reflash-2" }, firmware, cli });
+    });
+    assert.deepEqual(left, [], "the flash left files (the configuration holds the Wi-Fi password)");
+    await waitFor(() => Object.keys(broker.aedes.clients).includes("reflash-2"), () => `the re-flashed device id on the broker (clients: ${Object.keys(broker.aedes.clients)})`);
+    assert.deepEqual(JSON.parse(repl.board.storage.read("wisp.json")).device, "reflash-2");
+  } finally {
+    await repl.close();
+    await broker.stop();
+  }
+});
+
+test("a bad configuration is refused before anything is sent to the board", async () => {
+  let connections = 0;
+  const server = net.createServer((s) => { connections++; s.destroy(); });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const port = `tcp://127.0.0.1:${server.address().port}`;
+  try {
+    for (const [config, problem] of [
+      [{ app: "flyingcar" }, /app: "flyingcar" is not built into the esp32 firmware \(it has quadruped, sensor\)/],
+      [{ brokers: "192.168.1.10:1883" }, /brokers: "192.168.1.10:1883" is not a list/],
+      [{ rate_hz: "fast" }, /rate_hz: "fast" is not an integer 1–100/],
+      [{ keep_alive: -5 }, /keep_alive: -5 is out of range/],
+      [{ ssid: "lab", wifi_password: "x" }, /wifi_password: unknown key/],
+    ]) {
+      await assert.rejects(flash({ board: "esp32", port, config, firmware: "print(1)", cli }), (e) => e instanceof FlashError && problem.test(e.message) && !e.message.includes("\n"));
+    }
+    assert.equal(connections, 0, "the board was contacted");
+  } finally {
+    server.close();
+  }
+});
 
 describe("flash failures are reported in words", () => {
   const firmware = "print(1)";
@@ -77,7 +135,7 @@ function probeConnected(port) {
   });
 }
 
-test("flashing the real Espruino interpreter's telnet console: dist/firmware-linux.js boots and connects to Mosquitto", { skip: skipWithoutEspruino || (!haveMosquitto && "no mosquitto") }, async () => {
+test("flashing the real Espruino interpreter's telnet console: dist/firmware-linux.js boots and connects to Mosquitto; re-flashed with a change, the change runs", { skip: skipWithoutEspruino || (!haveMosquitto && "no mosquitto") }, async () => {
   const broker = await startMosquitto();
   const dir = mkdtempSync(join(tmpdir(), "wisp-espruino-flash-"));
   // --telnet serves the console on port 2323; its emulated flash file lives in the working folder.
@@ -89,8 +147,20 @@ test("flashing the real Espruino interpreter's telnet console: dist/firmware-lin
     await waitFor(() => console.includes(">"), "the interpreter's prompt");
     const firmware = readFileSync("dist/firmware-linux.js", "latin1");
     // The Linux build's heap grows as needed, so the 1,700-JsVar check of boards/linux.json is waived.
-    await flash({ board: "linux", port: "tcp://127.0.0.1:2323", config: { brokers: [broker.url], device: "espruino-telnet", app: "sensor", period_s: 1 }, firmware, cli, force: true });
+    const config = { brokers: [broker.url], device: "espruino-telnet", app: "sensor", period_s: 1 };
+    await flash({ board: "linux", port: "tcp://127.0.0.1:2323", config, firmware, cli, force: true });
     assert.match(await probeConnected("tcp://127.0.0.1:2323"), /STATE true/);
+    // Again, over the firmware now running from Storage, with another device id: it must say done.
+    const watcher = mqtt.connect(`mqtt://${broker.url}`);
+    const seen = [];
+    watcher.on("message", (topic) => seen.push(topic));
+    await watcher.subscribeAsync("wisp/espruino-telnet-2/telemetry");
+    try {
+      await flash({ board: "linux", port: "tcp://127.0.0.1:2323", config: { ...config, device: "espruino-telnet-2" }, firmware, cli, force: true });
+      await waitFor(() => seen.length > 0, "telemetry from the re-flashed device id", 15000);
+    } finally {
+      watcher.end(true);
+    }
   } finally {
     child.kill("SIGKILL");
     await broker.stop();
