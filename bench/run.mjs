@@ -15,6 +15,21 @@ import { startMosquitto, haveMosquitto, MOSQUITTO } from "../test/helpers/broker
 import { execFileSync } from "node:child_process";
 import { espruinoCases } from "./espruino.mjs";
 import { writeReadme, resultsTables } from "./readme.mjs";
+import { optionsOrExit, helpText } from "../host-sim/cli-options.mjs";
+
+const COMMAND = "npm run bench";
+/** npm run bench's options: parsed, checked and listed in --help from this one table. */
+const OPTIONS = {
+  readme: { type: "boolean", help: "rewrite README.md's results tables with this run's results (the only source of README's numbers)" },
+  help: { type: "boolean", short: "h", help: "show this help" },
+};
+const args = optionsOrExit(COMMAND, OPTIONS);
+if (args.help) {
+  console.log(helpText(`usage: ${COMMAND} -- [options]   (sizes, codec, Node through Mosquitto; on Espruino interpreters when given)`, OPTIONS,
+    ["environment: ESPRUINO_BIN, ESPRUINO_BIN_1700, ESPRUINO_BIN_1600 (Espruino Linux builds: default, 1,700- and 1,600-JsVar heaps),",
+      "  ESPRUINO_MODULES_DIR (EspruinoDocs MQTT.js and tinyMQTT.js, minified)"]));
+  process.exit(0);
+}
 
 const results = [];
 const out = (o) => { results.push(o); console.log(JSON.stringify(o)); };
@@ -120,7 +135,7 @@ await espruinoCases(out);
 let mosquitto = "?";
 try { mosquitto = execFileSync(MOSQUITTO, ["-h"], { encoding: "utf8" }).match(/version (\S+)/)[1]; } catch (e) { mosquitto = (String(e.stdout || "").match(/version (\S+)/) || [])[1] || "?"; }
 console.log(`\n${resultsTables(results, { mosquitto })}\n`);
-if (process.argv.includes("--readme")) {
+if (args.readme) {
   writeReadme(results, { mosquitto });
   console.log("README.md: results tables rewritten");
 }

@@ -68,6 +68,17 @@ const range = (opt) =>
   : opt.min !== undefined ? `, expected at least ${opt.min}`
   : "";
 
+/** parseOptions for a script's top level: a mistake ends the process with "<command>: <problem>", exit 2. */
+export function optionsOrExit(command, table, argv = process.argv.slice(2)) {
+  try {
+    return parseOptions(command, table, argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`${command}: ${e.message}`);
+    process.exit(e.exitCode);
+  }
+}
+
 /** --help text: `usage` line(s), then one line per option of `table`, then `notes` lines. */
 export function helpText(usage, table, notes = []) {
   const rows = Object.entries(table).map(([name, o]) => {
