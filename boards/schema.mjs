@@ -59,7 +59,7 @@ export const BOARD_SCHEMA = {
     wifi: flag("whether the board has Wi-Fi"),
     pins: {
       type: "object",
-      keys: { i2cScl: pin, i2cSda: pin, battery: pin, servos: { type: "array", items: pin, length: 12, about: "12 servo pins" } },
+      keys: { i2cScl: pin, i2cSda: pin, battery: pin, servos: { type: "array", items: pin, length: 12, about: "12 servo pins" }, led: { ...text("the pin of an LED or relay (the blink app)"), optional: true } },
     },
     defaults: { type: "object", keys: DEFAULT_KEYS },
     apps: { type: "array", items: { type: "string", pattern: /^[a-z][a-zA-Z0-9]*$/, about: "an app in firmware/apps/" }, minLength: 1, about: "the apps built in" },
@@ -117,6 +117,7 @@ export function validateBoard(data, file) {
   if (p) throw new BoardError(`${file}: ${p}`);
   const name = file.replace(/^.*\//, "").replace(/\.json$/, "");
   if (data.name !== name) throw new BoardError(`${file}: name: "${data.name}" differs from the file's name "${name}"`);
+  if (data.apps.includes("blink") && !data.pins.led) throw new BoardError(`${file}: pins.led: missing, the blink app needs it (a pin name such as D5)`);
   if (!data.apps.includes(data.defaults.app)) throw new BoardError(`${file}: defaults.app: "${data.defaults.app}" is not one of apps (${data.apps.join(", ")})`);
   return data;
 }

@@ -4,7 +4,7 @@ declare module "board-config" {
     name: string;
     maxPacket: number; maxChunk: number; txBuffer: number; txWindow: number; inflight: number; inflightBytes: number;
     maxSubscriptions: number; wifi: boolean;
-    pins: { i2cScl: string; i2cSda: string; battery: string; servos: string[] };
+    pins: { i2cScl: string; i2cSda: string; battery: string; servos: string[]; led?: string };
     /** Build-time configuration defaults; Storage file "wisp.json" overrides them on the board. */
     defaults: { [key: string]: any };
   };

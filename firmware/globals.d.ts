@@ -24,6 +24,7 @@ declare function require(name: string): any;
 declare const global: any;
 declare function analogWrite(pin: any, value: number, opts?: any): void;
 declare function analogRead(pin: any): number;
+declare function digitalWrite(pin: any, value: boolean | number): void;
 declare const I2C1: any;
 /** TypeScript's compile-time view of the build target (rollup.config.js provides the module). */
 declare module "wisp-target" {

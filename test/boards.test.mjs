@@ -48,6 +48,9 @@ describe("board files and their schema", () => {
     const pins = esp32();
     delete pins.pins.battery;
     assert.match(rejection(pins), /^boards\/esp32\.json: pins\.battery: missing/);
+    const led = esp32();
+    delete led.pins.led;
+    assert.equal(rejection(led), "boards/esp32.json: pins.led: missing, the blink app needs it (a pin name such as D5)");
   });
 
   test("out-of-range numbers and wrong types are rejected", () => {
@@ -58,7 +61,7 @@ describe("board files and their schema", () => {
       [(d) => { d.wifi = "yes"; }, /^boards\/esp32\.json: wifi: "yes" is not a boolean/],
       [(d) => { d.pins.servos.pop(); }, "boards/esp32.json: pins.servos: has 11 entries, expected 12"],
       [(d) => { d.defaults.brokers = ["host:port:x"]; }, /^boards\/esp32\.json: defaults\.brokers\[0\]: "host:port:x" is not "host" or "host:port"/],
-      [(d) => { d.defaults.app = "walker"; }, 'boards/esp32.json: defaults.app: "walker" is not one of apps (quadruped, sensor)'],
+      [(d) => { d.defaults.app = "walker"; }, 'boards/esp32.json: defaults.app: "walker" is not one of apps (quadruped, sensor, blink)'],
       [(d) => { d.name = "esp33"; }, 'boards/esp32.json: name: "esp33" differs from the file\'s name "esp32"'],
     ];
     for (const [change, expected] of cases) {
@@ -90,7 +93,7 @@ describe("board files and their schema", () => {
     for (const [tool, ...args] of [["host-sim/sim/cli.mjs"], ["host-sim/upload/flash.mjs", "--port", "/dev/null"]]) {
       const r = spawnSync(process.execPath, [tool, "--board", "esp3", ...args], { encoding: "utf8", timeout: 30000 });
       assert.equal(r.status, 2, `${tool}: ${r.stderr}`);
-      assert.equal(r.stderr.trim(), 'no board "esp3" in boards/ (there are esp32, esp8266, linux)', tool);
+      assert.match(r.stderr.trim(), /^npm (start|run flash): --board esp3: no board "esp3" in boards\/ \(there are esp32, esp8266, linux\) \(see npm (start|run flash) -- --help\)$/, tool);
     }
   });
 

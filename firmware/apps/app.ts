@@ -19,7 +19,7 @@ export interface Config {
   cert?: string;
   /** Device id: the MQTT client id and the topic level wisp/<device>/…. */
   device: string;
-  /** "quadruped" or "sensor". */
+  /** One of the board's apps: "quadruped", "sensor" or "blink". */
   app: string;
   /** Telemetry publishes per second (quadruped). */
   rate_hz: number;
@@ -38,7 +38,7 @@ export interface Config {
 /** The board data the apps use (boards/<name>.json). */
 export interface BoardPins {
   name: string;
-  pins: { i2cScl: string; i2cSda: string; battery: string; servos: string[] };
+  pins: { i2cScl: string; i2cSda: string; battery: string; servos: string[]; led?: string };
 }
 
 /** An app: starts its timers and subscriptions on `client`, which is connected afterwards. */

@@ -36,6 +36,8 @@ export class SimBoard {
     const pins = {};
     this.data.pins.servos.forEach((p, i) => (pins[p] = { pwm: (duty, freq) => this.servos[i].pwm(duty, freq) }));
     pins[this.data.pins.battery] = { analogRead: battery(clock, this.servos).read };
+    if (this.data.pins.led) pins[this.data.pins.led] = {}; // digitalWrite sets its value
+
     /** The board's flash files, kept across boots: storage.read(name), storage.write(name, data). */
     this.storage = createStorage();
     if (!fromStorage) this.storage.write("wisp.json", JSON.stringify(config));
@@ -76,6 +78,9 @@ export class SimBoard {
 
   /** The firmware's MQTT client (global `mqtt`), for tests and the console. */
   get client() { return this.env.context.mqtt; }
+
+  /** Whether the board's LED pin (boards/<name>.json pins.led) is driven high. */
+  led() { return this.hw.pins[this.data.pins.led].value === 1; }
 
   /** Current servo shaft angles, degrees. */
   angles() { return this.servos.map((s) => s.angle()); }
