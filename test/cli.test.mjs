@@ -69,7 +69,7 @@ describe("npm start", () => {
     const cases = [
       [["--rate", "0", ...b], /--rate 0: out of range, expected 1–100 .*--help/],
       [["--rate", "abc", ...b], /--rate "abc": not a whole number, expected 1–100/],
-      [["--app", "foo", ...b], /--app foo: the esp32 firmware has no app "foo" \(it has quadruped, sensor\): choose one/],
+      [["--app", "foo", ...b], /--app foo: the esp32 firmware has no app "foo" \(it has quadruped, sensor, blink\): choose one/],
       [["--board", "esp8266", "--app", "quadruped", ...b], /the esp8266 firmware has no app "quadruped" \(it has sensor\)/],
       [["--duration", "abc", ...b], /--duration "abc": not a number/],
       [["--foo", ...b], /unknown option --foo \(see npm start -- --help\)/],
@@ -194,7 +194,7 @@ describe("npm run flash", () => {
       [["-p", "/dev/ttyWISPNONE"], /no serial port \/dev\/ttyWISPNONE: is the board plugged in\?/],
       [[...p, "--config", join(dir, "missing.json")], /no configuration file .*missing\.json: create it .* or give one with --config FILE/],
       [[...p, "--config", file("broken.json", '{"ssid": "lab",')], /broken\.json: not valid JSON .*: fix the file/],
-      [[...p, "--config", file("app.json", JSON.stringify({ ...good, app: "flyingcar" }))], /app\.json: app: "flyingcar" is not built into the esp32 firmware \(it has quadruped, sensor\): fix the file/],
+      [[...p, "--config", file("app.json", JSON.stringify({ ...good, app: "flyingcar" }))], /app\.json: app: "flyingcar" is not built into the esp32 firmware \(it has quadruped, sensor, blink\): fix the file/],
       [[...p, "--config", file("brokers.json", JSON.stringify({ ...good, brokers: "192.168.1.10:1883" }))], /brokers: "192\.168\.1\.10:1883" is not a list/],
       [[...p, "--config", file("rate.json", JSON.stringify({ ...good, rate_hz: "fast" }))], /rate_hz: "fast" is not an integer 1–100/],
       [[...p, "--config", file("keepalive.json", JSON.stringify({ ...good, keep_alive: -5 }))], /keep_alive: -5 is out of range/],
