@@ -12,7 +12,7 @@ import net from "node:net";
 import mqtt from "mqtt";
 import { startAedes, freePort } from "./helpers/brokers.mjs";
 import { waitFor } from "./helpers/util.mjs";
-import { createFleetState, record, screen } from "../host-sim/sim/view.mjs";
+import { createFleetState, record, screen, linkWatch } from "../host-sim/sim/view.mjs";
 
 const START = "host-sim/sim/cli.mjs";
 const FLASH = "host-sim/upload/flash.mjs";
@@ -147,6 +147,21 @@ describe("npm start", () => {
     assert.ok(floodedAt > 0, "the simulator never came online");
     const after = r.stdout.slice(floodedAt).split("\n").filter((l) => /telemetry [1-9]\d* msg\/s/.test(l));
     assert.ok(after.length >= 3, `telemetry did not go on after the junk:\n${r.stdout.slice(floodedAt)}`);
+  });
+
+  test("the view says each lost connection once, and FAILSAFE after failsafe_ms without the broker", () => {
+    const said = [];
+    const live = linkWatch("wisp-sim", (l) => said.push(l), 2000);
+    let t = 0;
+    assert.equal(live(false, true, t).failsafe, false, "failsafe before ever connecting");
+    live(true, true, (t += 1000));
+    for (let i = 0; i < 3; i++) live(false, false, (t += 250)); // redrawn three times during the drop
+    assert.deepEqual(said, ["wisp-sim: connection lost (Wi-Fi down)"]);
+    assert.equal(live(false, false, (t += 1000)).failsafe, false, "failsafe too early"); // 1.5 s after the drop
+    assert.equal(live(false, false, (t += 1000)).failsafe, true, "no failsafe after failsafe_ms");
+    const back = live(true, true, (t += 500));
+    assert.deepEqual([back.failsafe, said.length, said[1]], [false, 2, "wisp-sim: connected again after 3.0 s"]);
+    assert.equal(linkWatch("s", () => {}, Infinity)(false, true, 1e9).failsafe, false, "an app without failsafe");
   });
 
   test("the view never throws on junk and says what it ignored", () => {

@@ -9,7 +9,7 @@ import { SimBoard } from "./board.mjs";
 import { readBoard, BoardError, ConfigError, configSpec, validateConfig } from "../../boards/schema.mjs";
 import { buildIfNeeded } from "./build.mjs";
 import { parseOptions, helpText, runCommand, UsageError } from "../cli-options.mjs";
-import { createFleetState, record, screen } from "./view.mjs";
+import { createFleetState, record, screen, linkWatch } from "./view.mjs";
 
 const COMMAND = "npm start";
 const KEYS = "keys: 1 stand  2 walk  3 trot  4 turn  5 sit  +/- speed  [/] heading  space stop  w drop Wi-Fi 3 s  q quit";
@@ -109,20 +109,8 @@ async function main() {
   monitor.on("message", (topic, payload) => record(state, topic, payload));
   monitor.subscribe(["wisp/+/telemetry", "wisp/+/status", "wisp/+/event"]);
 
-  // Each board's link as the simulator sees it; a change is said once ("connection lost", "connected").
-  const links = boards.map(() => ({ connected: false, since: Date.now() }));
-  const live = (b, i) => {
-    const connected = Boolean(b.client && b.client.connected);
-    const link = links[i];
-    if (connected !== link.connected) {
-      if (!connected) say(`${ids[i]}: connection lost${b.wifi.connected ? "" : " (Wi-Fi down)"}`);
-      else if (Date.now() - link.since > 0 && link.wasUp) say(`${ids[i]}: connected again after ${((Date.now() - link.since) / 1000).toFixed(1)} s`);
-      link.connected = connected;
-      link.since = Date.now();
-      link.wasUp ||= connected;
-    }
-    return { wifi: b.wifi.connected, connected, failsafe: app === "quadruped" && link.wasUp && !connected && Date.now() - link.since >= failsafeMs };
-  };
+  const watch = ids.map((id) => linkWatch(id, say, app === "quadruped" ? failsafeMs : Infinity));
+  const live = (b, i) => watch[i](Boolean(b.client && b.client.connected), b.wifi.connected);
 
   let selected = 0;
   const firmwareBytes = boards[0].hw.codeBytes;

@@ -72,6 +72,26 @@ function summary(t) {
   return `fields ${Object.keys(t).slice(0, 8).join(", ")}`;
 }
 
+/** Follows one simulated board's link, read off the board at each redraw: says each change once on
+ *  `say` ("connection lost", "connected again after …") and infers the quadruped's failsafe (no broker
+ *  for `failsafeMs`, Infinity for apps without one). Returns (connected, wifi, now?) → {wifi, connected,
+ *  failsafe}, the `live` state `screen` draws. */
+export function linkWatch(id, say, failsafeMs) {
+  let up = false;
+  let wasUp = false;
+  let since = Date.now();
+  return (connected, wifi, now = Date.now()) => {
+    if (connected !== up) {
+      if (!connected) say(`${id}: connection lost${wifi ? "" : " (Wi-Fi down)"}`);
+      else if (wasUp) say(`${id}: connected again after ${((now - since) / 1000).toFixed(1)} s`);
+      up = connected;
+      since = now;
+      wasUp ||= connected;
+    }
+    return { wifi, connected, failsafe: wasUp && !connected && now - since >= failsafeMs };
+  };
+}
+
 /** How a board's link looks from the simulator: `live` is {wifi, connected, failsafe} read off the
  *  simulated board itself; `s.status` is its retained status on the broker. */
 function linkText(s, live) {
