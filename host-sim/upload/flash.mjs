@@ -168,6 +168,10 @@ async function main() {
   const config = readConfig(values.config ? resolve(process.env.INIT_CWD || process.cwd(), values.config) : join(ROOT, "wisp.config.json"), data);
   buildIfNeeded(values.board);
   const firmware = readFileSync(join(ROOT, "dist", `firmware-${values.board}.js`), "utf8");
+  // Ctrl-C mid-upload: exit through process.exit, so that the temporary files are removed.
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.once(signal, () => { console.error(`${COMMAND}: interrupted: the board may hold part of the upload; flash it again`); process.exit(130); });
+  }
   try {
     await flash({ board: values.board, port: values.port, baud: values.baud, config, firmware, cli: espruinoCli(), log: console.log });
   } catch (e) {
