@@ -29,9 +29,9 @@ export const CONFIG_SCHEMA = {
   keys: {
     ...Object.fromEntries(Object.entries(DEFAULT_KEYS).map(([k, spec]) => [k, { ...spec, optional: true }])),
     ssid: { ...text("the Wi-Fi network's name"), optional: true },
-    password: { ...text("the Wi-Fi password"), optional: true },
+    password: { ...text("the Wi-Fi password"), optional: true, secret: true },
     mqtt_username: { ...text("the broker's user name"), optional: true },
-    mqtt_password: { ...text("the broker's password"), optional: true },
+    mqtt_password: { ...text("the broker's password"), optional: true, secret: true },
     tls: { ...flag("connect every broker over TLS"), optional: true },
     ca: { ...text("the CA certificate: a PEM file (npm run flash stores it as Storage file wisp.ca)"), optional: true },
     cert: { ...text("the client certificate: a PEM file (stored as wisp.crt)"), optional: true },
@@ -77,11 +77,12 @@ const describeSpec = (spec) =>
 /** The first problem of `value` against `spec` as "key: problem", or null. */
 function problem(value, spec, path) {
   const at = path || "(top level)";
+  const shown = spec.secret ? "its value" : JSON.stringify(value); // a secret is never printed
   const typeOk = spec.type === "integer" ? Number.isInteger(value)
     : spec.type === "array" ? Array.isArray(value)
     : spec.type === "object" ? value !== null && typeof value === "object" && !Array.isArray(value)
     : typeof value === spec.type;
-  if (!typeOk) return `${at}: ${JSON.stringify(value)} is not ${describeSpec(spec)}`;
+  if (!typeOk) return `${at}: ${shown} is not ${describeSpec(spec)}`;
   if (spec.type === "integer" && (value < spec.min || value > spec.max)) return `${at}: ${value} is out of range, expected ${describeSpec(spec)}`;
   if (spec.pattern && !spec.pattern.test(value)) return `${at}: ${JSON.stringify(value)} is not ${spec.about}`;
   if (spec.type === "array") {

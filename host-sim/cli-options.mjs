@@ -14,7 +14,8 @@ export class UsageError extends Error {
 
 /** Parses `argv` against `table`: {name: {type: "string" | "integer" | "number" | "boolean", short?,
  *  value? (placeholder in --help), help, default?, min?, max?, spec? (a boards/schema.mjs entry the
- *  value must fit), check?(value) → problem text or null}}. Returns {name: value} with defaults filled
+ *  value must fit), check?(value) → problem text or null, mask?(raw) → the value as shown in a message
+ *  (for secrets)}}. Returns {name: value} with defaults filled
  *  in; throws UsageError for an unknown option, a missing or bad value, or a stray argument. */
 export function parseOptions(command, table, argv = process.argv.slice(2)) {
   const out = {};
@@ -46,20 +47,21 @@ export function parseOptions(command, table, argv = process.argv.slice(2)) {
 
 /** The value of option `flag` given as `raw`, converted and checked against its table entry. */
 function convert(flag, raw, opt, hint) {
+  const shown = opt.mask ? opt.mask(raw) : raw;
   const lim = { min: opt.min ?? (opt.spec && opt.spec.min), max: opt.max ?? (opt.spec && opt.spec.max) };
   let value = raw;
   if (opt.type === "integer") {
-    if (!/^-?\d+$/.test(raw.trim())) throw new UsageError(`${flag} ${JSON.stringify(raw)}: not a whole number${range(lim)} (${hint})`);
+    if (!/^-?\d+$/.test(raw.trim())) throw new UsageError(`${flag} ${JSON.stringify(shown)}: not a whole number${range(lim)} (${hint})`);
     value = Number(raw);
   } else if (opt.type === "number") {
     value = raw.trim() === "" ? NaN : Number(raw);
-    if (!Number.isFinite(value)) throw new UsageError(`${flag} ${JSON.stringify(raw)}: not a number${range(lim)} (${hint})`);
+    if (!Number.isFinite(value)) throw new UsageError(`${flag} ${JSON.stringify(shown)}: not a number${range(lim)} (${hint})`);
   }
   if ((lim.min !== undefined && value < lim.min) || (lim.max !== undefined && value > lim.max)) {
-    throw new UsageError(`${flag} ${raw}: out of range${range(lim)}${opt.spec ? ` (${opt.spec.about})` : ""} (${hint})`);
+    throw new UsageError(`${flag} ${shown}: out of range${range(lim)}${opt.spec ? ` (${opt.spec.about})` : ""} (${hint})`);
   }
   const problem = (opt.spec && valueProblem(value, opt.spec)) || (opt.check && opt.check(value));
-  if (problem) throw new UsageError(`${flag} ${raw}: ${problem.replace(/^("[^"]*"|\S+) is /, "is ")} (${hint})`);
+  if (problem) throw new UsageError(`${flag} ${shown}: ${problem.replace(/^("[^"]*"|\S+) is /, "is ")} (${hint})`);
   return value;
 }
 

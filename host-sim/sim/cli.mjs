@@ -9,6 +9,7 @@ import { SimBoard } from "./board.mjs";
 import { readBoard, BoardError, ConfigError, configSpec, validateConfig } from "../../boards/schema.mjs";
 import { buildIfNeeded } from "./build.mjs";
 import { parseOptions, helpText, runCommand, UsageError } from "../cli-options.mjs";
+import { secureBroker } from "./secure.mjs";
 import { createFleetState, record, screen, linkWatch } from "./view.mjs";
 
 const COMMAND = "npm start";
@@ -19,7 +20,12 @@ export const OPTIONS = {
   board: { type: "string", value: "NAME", default: "esp32", help: "the board to simulate: a file in boards/ (esp32, esp8266, linux)", check: (name) => boardProblem(name) },
   app: { type: "string", value: "NAME", help: "the app to run: one the board's firmware has (boards/<name>.json \"apps\"); default its \"defaults\".app" },
   devices: { type: "integer", value: "N", default: 1, min: 1, max: 500, help: "boards in the fleet, each in its own context (ids wisp-sim-1 … wisp-sim-N)" },
-  broker: { type: "string", value: "mqtt://HOST:PORT", help: "an MQTT broker to use instead of the embedded Aedes", check: (url) => (brokerAddress(url) ? null : 'not an address: give "mqtt://host:port" or "host:port"') },
+  broker: { type: "string", value: "URL", help: "an MQTT broker to use instead of the embedded Aedes: mqtt://host:port, or mqtts://user:password@host:8883 (TLS)", check: (url) => (brokerAddress(url) ? null : "not a broker address: give mqtt://host:port or mqtts://user:password@host:port"), mask: (url) => url.replace(/\/\/[^@/]*@/, "//…@") },
+  username: { type: "string", value: "USER", help: "the broker's user name (over the one in --broker)" },
+  password: { type: "string", value: "PASSWORD", help: "the broker's password (over the one in --broker)", mask: () => "…" },
+  ca: { type: "string", value: "CA.pem", help: "the CA certificate, PEM (with an mqtts:// broker)" },
+  cert: { type: "string", value: "CLIENT.pem", help: "the client certificate, PEM (with an mqtts:// broker)" },
+  key: { type: "string", value: "CLIENT.key", help: "the client key, PEM, not encrypted (with an mqtts:// broker)" },
   rate: { type: "integer", value: "HZ", spec: configSpec("rate_hz"), help: "quadruped telemetry per second (rate_hz)" },
   period: { type: "integer", value: "S", spec: configSpec("period_s"), help: "seconds between sensor readings (period_s)" },
   duration: { type: "number", value: "S", min: 0.1, help: "quit after this many seconds (default: run until q or Ctrl-C)" },
@@ -36,10 +42,16 @@ function boardProblem(name) {
   }
 }
 
-/** {host, port} of "mqtt://host:port", "host:port" or "host", or null. */
+/** {host, port} of "mqtt://host:port", "mqtts://user:password@host:port", "host:port" or "host", or null. */
 function brokerAddress(url) {
-  const m = /^(?:mqtt:\/\/)?([^:\s/]+)(?::(\d{1,5}))?\/?$/.exec(url);
-  return m && (!m[2] || +m[2] <= 65535) ? { host: m[1], port: m[2] ? +m[2] : 1883 } : null;
+  let u;
+  try {
+    u = new URL(/^[a-z]+:\/\//.test(url) ? url : `mqtt://${url}`);
+  } catch {
+    return null;
+  }
+  if ((u.protocol !== "mqtt:" && u.protocol !== "mqtts:") || !u.hostname || (u.pathname && u.pathname !== "/")) return null;
+  return { host: u.hostname, port: +u.port || (u.protocol === "mqtts:" ? 8883 : 1883) };
 }
 
 /** Resolves when something accepts TCP connections at host:port; rejects with a UsageError after
@@ -85,22 +97,33 @@ async function main() {
   const ids = Array.from({ length: count }, (_, i) => (count === 1 ? "wisp-sim" : `wisp-sim-${i + 1}`));
   configFor(args, data, ids[0], "127.0.0.1:1883"); // every mistake said before anything starts
   const given = args.broker && brokerAddress(args.broker);
-  if (given) await reachable(given);
+  // A given broker may want TLS, a password, certificates (secure.mjs); the embedded one wants none.
+  let secure = { boardConfig: {}, files: {}, monitor: {}, tls: false };
+  if (!given && (args.ca || args.cert || args.key)) throw new UsageError("--ca/--cert/--key need a TLS broker: add --broker mqtts://host:port");
+  if (given) {
+    try {
+      secure = secureBroker(args);
+    } catch (e) {
+      throw new UsageError(e.message);
+    }
+    await reachable(given);
+  }
   buildIfNeeded(args.board);
-  const broker = given ? { url: `${given.host}:${given.port}`, close() {} } : await embeddedBroker();
+  const broker = given ? { url: secure.url, close() {} } : await embeddedBroker();
   const consoleLines = [];
   const say = (line) => { consoleLines.push(line); if (consoleLines.length > 5) consoleLines.shift(); };
   const boards = ids.map((device, i) => new SimBoard({
     board: args.board,
     serial: `5151${String(i).padStart(8, "0")}`,
-    config: configFor(args, data, device, broker.url),
+    config: { ...configFor(args, data, device, broker.url), ...secure.boardConfig },
+    files: secure.files,
     log: (line) => say(`${device}: ${line}`),
   }).boot());
   const app = args.app ?? data.defaults.app;
   const failsafeMs = data.defaults.failsafe_ms;
 
   // The monitor: an ordinary MQTT client watching what the boards publish.
-  const monitor = mqtt.connect(`mqtt://${broker.url}`, { clientId: `wisp-monitor-${process.pid}`, reconnectPeriod: 1000 });
+  const monitor = mqtt.connect(`${secure.tls ? "mqtts" : "mqtt"}://${broker.url}`, { clientId: `wisp-monitor-${process.pid}`, reconnectPeriod: 1000, ...secure.monitor });
   let monitorProblem = "";
   monitor.on("error", (e) => { monitorProblem = `monitor: ${e.message}`; });
   monitor.on("connect", () => { monitorProblem = ""; });
@@ -115,7 +138,7 @@ async function main() {
   let selected = 0;
   const firmwareBytes = boards[0].hw.codeBytes;
   const info = () => ({
-    title: `Wisp host simulator — ${count} × ${args.board} (${data.description}), app ${app} — broker ${broker.url}${given ? "" : " (embedded Aedes)"}${monitorProblem ? ` — ${monitorProblem}` : ""}`,
+    title: `Wisp host simulator — ${count} × ${args.board} (${data.description}), app ${app} — broker ${secure.tls ? "mqtts://" : ""}${broker.url}${given ? "" : " (embedded Aedes)"}${monitorProblem ? ` — ${monitorProblem}` : ""}`,
     memory: `heap ${data.jsvars.toLocaleString("en-US")} JsVars on a real ${args.board}; firmware ${firmwareBytes.toLocaleString("en-US")} B, run from flash; JsVars in use are not simulated (npm run bench measures them on the interpreter)`,
     rows: process.stdout.rows,
   });
