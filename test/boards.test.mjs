@@ -60,7 +60,7 @@ describe("board files and their schema", () => {
       [(d) => { d.defaults.rate_hz = 2.5; }, /^boards\/esp32\.json: defaults\.rate_hz: 2\.5 is not an integer 1–100/],
       [(d) => { d.wifi = "yes"; }, /^boards\/esp32\.json: wifi: "yes" is not a boolean/],
       [(d) => { d.pins.servos.pop(); }, "boards/esp32.json: pins.servos: has 11 entries, expected 12"],
-      [(d) => { d.defaults.brokers = ["host:port:x"]; }, /^boards\/esp32\.json: defaults\.brokers\[0\]: "host:port:x" is not "host" or "host:port"/],
+      [(d) => { d.defaults.brokers = ["host:port:x"]; }, /^boards\/esp32\.json: defaults\.brokers\[0\]: "host:port:x" is not "host", "host:port" or "mqtts:\/\/host:port"/],
       [(d) => { d.defaults.app = "walker"; }, 'boards/esp32.json: defaults.app: "walker" is not one of apps (quadruped, sensor, blink)'],
       [(d) => { d.name = "esp33"; }, 'boards/esp32.json: name: "esp33" differs from the file\'s name "esp32"'],
     ];

@@ -77,7 +77,7 @@ describe("npm start", () => {
       [["--devices", "0", ...b], /--devices 0: out of range/],
       [["--rate", ...b], /--rate needs a value/],
       [["--app", "sensor", "--rate", "5", ...b], /--rate sets the quadruped's telemetry rate/],
-      [["--broker", "not a url"], /--broker not a url: not an address/],
+      [["--broker", "not a url"], /--broker not a url: not a broker address: give mqtt:\/\/host:port/],
     ];
     const results = await Promise.all(cases.map(([args]) => run(START, args)));
     results.forEach((r, i) => assertOneLine(r, "npm start", cases[i][1]));

@@ -121,9 +121,26 @@ function probeConnected(port) {
   });
 }
 
+/** Resolves once nothing holds TCP port `port` on this machine (tried by binding it, which disturbs no
+ *  one): the interpreter's telnet console is always 2323, and another run may be using it. */
+async function portFree(port, timeoutMs = 120000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const free = await new Promise((resolve) => {
+      const s = net.createServer();
+      s.once("error", () => resolve(false));
+      s.listen(port, () => s.close(() => resolve(true)));
+    });
+    if (free) return;
+    if (Date.now() > until) throw new Error(`port ${port} stayed busy (another Espruino --telnet?)`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 test("flashing the real Espruino interpreter's telnet console: dist/firmware-linux.js boots and connects to Mosquitto; re-flashed with a change, the change runs", { skip: skipWithoutEspruino || (!haveMosquitto && "no mosquitto") }, async () => {
   const broker = await startMosquitto();
   const dir = mkdtempSync(join(tmpdir(), "wisp-espruino-flash-"));
+  await portFree(2323);
   // --telnet serves the console on port 2323; its emulated flash file lives in the working folder.
   const child = spawn(ESPRUINO_BIN, ["--telnet"], { cwd: dir, stdio: ["pipe", "pipe", "ignore"] });
   let console = "";
