@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
@@ -121,33 +121,38 @@ function probeConnected(port) {
   });
 }
 
-/** Resolves once nothing holds TCP port `port` on this machine (tried by binding it, which disturbs no
- *  one): the interpreter's telnet console is always 2323, and another run may be using it. */
-async function portFree(port, timeoutMs = 120000) {
+/** Starts `espruino --telnet` in `dir` once it can own the telnet console's fixed port 2323, which other
+ *  test runs on this machine may hold: waits for the port to be free (tried by binding it, which
+ *  disturbs no one), and starts again if another interpreter took it first (the listening socket's
+ *  inode is not among the child's). Resolves with {child, output()} at the prompt. */
+async function telnetInterpreter(dir, timeoutMs = 120000) {
   const until = Date.now() + timeoutMs;
+  const listening2323 = () => readFileSync("/proc/net/tcp", "utf8").split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f[3] === "0A" && /:0913$/.test(f[1] || "")).map((f) => f[9]);
+  const owns = (pid) => { const mine = readdirSync(`/proc/${pid}/fd`).map((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ""; } }); return listening2323().some((inode) => mine.includes(`socket:[${inode}]`)); };
   for (;;) {
+    if (Date.now() > until) throw new Error("port 2323 stayed busy (another Espruino --telnet?)");
     const free = await new Promise((resolve) => {
       const s = net.createServer();
       s.once("error", () => resolve(false));
-      s.listen(port, () => s.close(() => resolve(true)));
+      s.listen(2323, () => s.close(() => resolve(true)));
     });
-    if (free) return;
-    if (Date.now() > until) throw new Error(`port ${port} stayed busy (another Espruino --telnet?)`);
-    await new Promise((r) => setTimeout(r, 250));
+    if (!free) { await new Promise((r) => setTimeout(r, 250)); continue; }
+    const child = spawn(ESPRUINO_BIN, ["--telnet"], { cwd: dir, stdio: ["pipe", "pipe", "ignore"] });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    // Wait for the prompt rather than probing the port: a probe connection upsets the telnet console.
+    await waitFor(() => output.includes(">"), "the interpreter's prompt");
+    if (owns(child.pid)) return { child, output: () => output };
+    child.kill("SIGKILL");
   }
 }
 
 test("flashing the real Espruino interpreter's telnet console: dist/firmware-linux.js boots and connects to Mosquitto; re-flashed with a change, the change runs", { skip: skipWithoutEspruino || (!haveMosquitto && "no mosquitto") }, async () => {
   const broker = await startMosquitto();
   const dir = mkdtempSync(join(tmpdir(), "wisp-espruino-flash-"));
-  await portFree(2323);
   // --telnet serves the console on port 2323; its emulated flash file lives in the working folder.
-  const child = spawn(ESPRUINO_BIN, ["--telnet"], { cwd: dir, stdio: ["pipe", "pipe", "ignore"] });
-  let console = "";
-  child.stdout.on("data", (d) => (console += d));
+  const { child } = await telnetInterpreter(dir);
   try {
-    // Wait for the prompt rather than probing the port: a probe connection upsets the telnet console.
-    await waitFor(() => console.includes(">"), "the interpreter's prompt");
     const firmware = readFileSync("dist/firmware-linux.js", "latin1");
     // The Linux build's heap grows as needed, so the 1,700-JsVar check of boards/linux.json is waived.
     const config = { brokers: [broker.url], device: "espruino-telnet", app: "sensor", period_s: 1 };
