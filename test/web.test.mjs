@@ -171,7 +171,7 @@ describe("the live telemetry page in Chromium", { skip: skipWithoutChromium }, (
   });
 
   test("npm start prints the page's URL and serves it, talking to the embedded Aedes; bad --http and --ws-url are one line each", { timeout: 60000 }, async () => {
-    for (const [flag, value, said] of [["--http", "99999", /^--http: "99999" is not a port number/], ["--ws-url", "tcp://x", /^--ws-url: "tcp:\/\/x" is not a ws:\/\/ or wss:\/\/ URL/]]) {
+    for (const [flag, value, said] of [["--http", "99999", /^npm start: --http 99999: out of range, expected 0–65535/], ["--ws-url", "tcp://x", /^npm start: --ws-url tcp:\/\/x: is not a ws:\/\/ or wss:\/\/ URL/]]) {
       const r = spawnSync(process.execPath, ["host-sim/sim/cli.mjs", flag, value, "--duration", "1"], { encoding: "utf8", timeout: 20000 });
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, said);

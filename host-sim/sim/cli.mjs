@@ -10,6 +10,7 @@ import { readBoard, BoardError, ConfigError, configSpec, validateConfig } from "
 import { buildIfNeeded } from "./build.mjs";
 import { parseOptions, helpText, runCommand, UsageError } from "../cli-options.mjs";
 import { secureBroker } from "./secure.mjs";
+import { startWebServer, webOptions } from "../web/server.mjs";
 import { createFleetState, record, screen, linkWatch } from "./view.mjs";
 
 const COMMAND = "npm start";
@@ -28,6 +29,9 @@ export const OPTIONS = {
   key: { type: "string", value: "CLIENT.key", help: "the client key, PEM, not encrypted (with an mqtts:// broker)" },
   rate: { type: "integer", value: "HZ", spec: configSpec("rate_hz"), help: "quadruped telemetry per second (rate_hz)" },
   period: { type: "integer", value: "S", spec: configSpec("period_s"), help: "seconds between sensor readings (period_s)" },
+  http: { type: "integer", value: "PORT", min: 0, max: 65535, help: "the port of the live telemetry page (default: a free one)" },
+  "no-http": { type: "boolean", help: "serve no telemetry page" },
+  "ws-url": { type: "string", value: "URL", help: "the --broker's MQTT-over-WebSocket listener for the page, ws://host:port", check: (u) => (/^wss?:\/\/[^/\s]+/.test(u) ? null : "is not a ws:// or wss:// URL") },
   duration: { type: "number", value: "S", min: 0.1, help: "quit after this many seconds (default: run until q or Ctrl-C)" },
   help: { type: "boolean", short: "h", help: "show this help" },
 };
@@ -71,7 +75,7 @@ async function embeddedBroker() {
   const server = net.createServer(aedes.handle);
   const listen = (port) => new Promise((resolve, reject) => { server.once("error", reject); server.listen(port, "127.0.0.1", () => resolve(server.address().port)); });
   const port = await listen(1883).catch(() => listen(0));
-  return { url: `127.0.0.1:${port}`, close: () => { server.close(); aedes.close(); } };
+  return { url: `127.0.0.1:${port}`, aedes, close: () => { server.close(); aedes.close(); } };
 }
 
 /** The board's configuration from the options, checked against the firmware's schema. */
@@ -110,6 +114,18 @@ async function main() {
   }
   buildIfNeeded(args.board);
   const broker = given ? { url: secure.url, close() {} } : await embeddedBroker();
+  // The live telemetry page (host-sim/web/): MQTT over WebSockets, to the embedded broker through the
+  // page's own server, or to --ws-url.
+  let web = null;
+  if (!args["no-http"]) {
+    try {
+      web = await startWebServer({ ...webOptions({ http: args.http === undefined ? undefined : String(args.http), "ws-url": args["ws-url"] }), devices: ids, aedes: broker.aedes });
+    } catch (e) {
+      broker.close();
+      throw new UsageError(e.message);
+    }
+    console.log(`telemetry page: ${web.url}${web.wsUrl ? "" : " (it needs --ws-url to reach --broker)"}`);
+  }
   const consoleLines = [];
   const say = (line) => { consoleLines.push(line); if (consoleLines.length > 5) consoleLines.shift(); };
   const boards = ids.map((device, i) => new SimBoard({
@@ -140,6 +156,7 @@ async function main() {
   const info = () => ({
     title: `Wisp host simulator — ${count} × ${args.board} (${data.description}), app ${app} — broker ${secure.tls ? "mqtts://" : ""}${broker.url}${given ? "" : " (embedded Aedes)"}${monitorProblem ? ` — ${monitorProblem}` : ""}`,
     memory: `heap ${data.jsvars.toLocaleString("en-US")} JsVars on a real ${args.board}; firmware ${firmwareBytes.toLocaleString("en-US")} B, run from flash; JsVars in use are not simulated (npm run bench measures them on the interpreter)`,
+    page: web && web.url,
     rows: process.stdout.rows,
   });
   const view = () => screen(state, boards.map((b, i) => ({ id: ids[i], live: live(b, i) })), selected, info(), consoleLines);
@@ -160,6 +177,7 @@ async function main() {
     clearInterval(render);
     for (const b of boards) b.powerOff();
     monitor.end(true);
+    if (web) web.close();
     broker.close();
     if (process.stdin.isTTY) process.stdin.setRawMode(false);
     process.exit(0);

@@ -100,7 +100,8 @@ function linkText(s, live) {
 }
 
 /** The screen as lines. `boards`: [{id, live: {wifi, connected, failsafe}}]; `selected`: the index the
- *  keys command (or -1 for all); `info`: {title, memory, failsafeMs, rows (terminal height)}. */
+ *  keys command (or -1 for all); `info`: {title, memory, page? (the telemetry page's URL), rows
+ *  (terminal height)}. */
 export function screen(state, boards, selected, info, consoleLines = [], now = Date.now()) {
   const lines = [info.title];
   const fleet = boards.length > 1;
@@ -127,6 +128,7 @@ export function screen(state, boards, selected, info, consoleLines = [], now = D
   lines.push(`device ${pick.id}  ${linkText(s, pick.live)}  ${summary(t)}  ${pick.live.failsafe || (t && t.safe === 1) ? "FAILSAFE: standing still until the broker is back" : ""}`.trimEnd());
   lines.push(`telemetry ${rate(s, now)} msg/s (seq ${s.lastSeq ?? "-"})   battery ${t && isNum(t.bat) ? `${t.bat.toFixed(2)} V` : "-"}   commands to wisp/${pick.id}/cmd`);
   lines.push(`memory: ${info.memory}`);
+  if (info.page) lines.push(`telemetry page ${info.page}`);
   if (t && "gait" in t) {
     const j = nums(t.j, 12) ? t.j : null;
     const hipsStill = j && [0, 3, 6, 9].every((k) => j[k] === 0);
