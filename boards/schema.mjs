@@ -33,6 +33,7 @@ export const CONFIG_SCHEMA = {
     mqtt_username: { ...text("the broker's user name"), optional: true },
     mqtt_password: { ...text("the broker's password"), optional: true, secret: true },
     tls: { ...flag("connect every broker over TLS"), optional: true },
+    accept_retained: { ...flag("obey a retained command (the quadruped ignores them otherwise)"), optional: true },
     ca: { ...text("the CA certificate: a PEM file (npm run flash stores it as Storage file wisp.ca)"), optional: true },
     cert: { ...text("the client certificate: a PEM file (stored as wisp.crt)"), optional: true },
     key: { ...text("the client key: a PEM file (stored as wisp.key)"), optional: true },
