@@ -14,24 +14,32 @@ global.wisp = function (server: string | string[], options?: Options): Client {
 };
 
 const storage = require("Storage");
-const stored = storage.readJSON("wisp.json", true) || {};
-const config: Config = {} as any;
-for (const k in board.defaults) (config as any)[k] = (board.defaults as any)[k];
+// The configuration: Storage's wisp.json over the board's defaults, which it inherits rather than copies,
+// and the parsed file let go once merged (every property costs the heap 2 JsVars).
+const config: Config = Object.create(board.defaults);
+let stored = storage.readJSON("wisp.json", true) || {};
 for (const k in stored) (config as any)[k] = stored[k];
+stored = null;
 if (!config.device) config.device = "wisp-" + String(getSerial()).replace(/[^0-9a-zA-Z]/g, "").slice(-6);
 
 function start(): void {
   const base = "wisp/" + config.device + "/";
   const status = base + "status";
-  const client = global.wisp(config.brokers, {
+  // Only the options this board's configuration gives: each property costs the heap 2 JsVars.
+  const opts: Options = {
     client_id: config.device, keep_alive: config.keep_alive, clean_session: false,
     will: { topic: status, message: "offline", qos: 1, retain: true },
-    // The broker's credentials, and the TLS certificates as Storage files of DER bytes (npm run flash).
-    username: config.mqtt_username, password: config.mqtt_password, tls: config.tls,
-    ca: config.ca && storage.read(config.ca), key: config.key && storage.read(config.key), cert: config.cert && storage.read(config.cert),
-  });
-  // The retained `online` after every (re)connect, retried on puback / drain while every QoS 1 slot is
-  // busy (publish says BUSY): the will's `offline` must not stay.
+  };
+  // The broker's credentials, and the TLS certificates as Storage files of DER bytes (npm run flash).
+  if (config.mqtt_username) opts.username = config.mqtt_username;
+  if (config.mqtt_password) opts.password = config.mqtt_password;
+  if (config.tls) opts.tls = true;
+  if (config.ca) opts.ca = storage.read(config.ca);
+  if (config.key) opts.key = storage.read(config.key);
+  if (config.cert) opts.cert = storage.read(config.cert);
+  const client = global.wisp(config.brokers, opts);
+  // The retained `online` after every (re)connect, retried on puback while every QoS 1 slot is busy
+  // (publish says BUSY; a slot frees on PUBACK): the will's `offline` must not stay.
   const statusOpts = { qos: 1, retain: true };
   let statusDue = false;
   function sendStatus(): void {
@@ -39,7 +47,6 @@ function start(): void {
   }
   client.on("connected", function () { statusDue = true; sendStatus(); });
   client.on("puback", sendStatus);
-  client.on("drain", sendStatus);
   client.on("error", function (reason: string) { print("mqtt: " + reason); });
   const app = apps[config.app];
   if (!app) print("wisp: no app " + config.app);
