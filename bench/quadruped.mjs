@@ -5,7 +5,10 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { rollup } from "rollup";
-import configs from "../rollup.config.js";
+import rollupConfig from "../rollup.config.js";
+
+/** Every build of rollup.config.js (it exports a function of rollup's command-line arguments). */
+const configs = typeof rollupConfig === "function" ? rollupConfig({}) : rollupConfig;
 
 /** Builds the bundle into `dir`: { file } or { failed: one line }. */
 export async function buildQuadrupedEsp8266(dir) {

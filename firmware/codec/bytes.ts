@@ -19,8 +19,16 @@ export type Bytes = string | Uint8Array;
  *  Uint8Array. null for a string that is not well-formed (a lone surrogate). */
 export function bytesOf(s: string): Bytes | null {
   if (ESPRUINO) return E.isUTF8 && E.isUTF8(s) ? E.fromUTF8!(s) : s;
-  return (s as any).isWellFormed() ? new TextEncoder().encode(s) : null;
+  // The last string's bytes are kept: a repeated topic is encoded once (no garbage per packet).
+  if (s !== lastString) {
+    lastString = s;
+    lastBytes = (s as any).isWellFormed() ? new TextEncoder().encode(s) : null;
+  }
+  return lastBytes;
 }
+/** bytesOf's last string and its bytes (Node branch). */
+let lastString: string | undefined;
+let lastBytes: Uint8Array | null = null;
 
 /** Copies bytes (a byte string or a Uint8Array) into `buf` at `off` with one native copy where it can;
  *  the caller has checked the room. */
