@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import vm from "node:vm";
 import { checkEspruinoSubset } from "./helpers/espruino-subset.mjs";
-import { runOnEspruino, skipWithoutEspruino, HEAPS, espruinoClients, measureClient, bootFirmware } from "./helpers/espruino.mjs";
+import { runOnEspruino, skipWithoutEspruino, HEAPS, espruinoClients, measureClient, bootFirmware, bootFirmwareAgainst } from "./helpers/espruino.mjs";
+import net from "node:net";
+import http from "node:http";
 import { startMosquitto, haveMosquitto } from "./helpers/brokers.mjs";
 import { fakePlatform } from "./helpers/fake-platform.mjs";
 import { loadWisp } from "../host-sim/node/load.mjs";
@@ -136,3 +138,28 @@ test("dist/wisp.js on the Espruino interpreter: connect, subscribe, QoS 0/1 roun
     await broker.stop();
   }
 });
+
+// Issue 10: pointed at something that is no MQTT broker, the ESP8266-limits firmware reports each failure
+// in words and keeps reconnecting, at the edge of the smallest heap: no OUT OF MEMORY, no ASSERT.
+for (const { heap, variable, bin } of HEAPS.filter((h) => h.heap !== "default")) {
+  for (const kind of ["an HTTP server", "a server sending random bytes"]) {
+    test(`dist/firmware-linux.js on the ${heap} heap pointed at ${kind}: errors in words, reconnects, the interpreter survives`, { skip: bin ? false : `${variable} is not set: skipped` }, async () => {
+      let connections = 0;
+      const server = kind === "an HTTP server"
+        ? http.createServer((q, r) => r.end("hello"))
+        : net.createServer((c) => { c.on("error", () => {}); c.end(Buffer.from(Array.from({ length: 700 }, (_, i) => (i * 37 + 11) & 255))); });
+      server.on("connection", (c) => { connections++; c.on("error", () => {}); });
+      await new Promise((r) => server.listen(0, "127.0.0.1", r));
+      try {
+        const r = await bootFirmwareAgainst(server.address().port, { bin });
+        console.log(`firmware-linux, ${heap} heap, ${kind}: ${connections} connections, lowest free ${r.min_free}, ${r.lines.length} error lines, e.g. ${JSON.stringify(r.lines[0])}`);
+        assert.equal(r.trouble, null, `the interpreter: ${r.trouble}`);
+        assert.ok(r.done, "the interpreter did not finish its watch");
+        assert.ok(connections >= 2, `${connections} connection attempts in 6 s: no reconnect`);
+        assert.ok(r.lines.length >= 1, "no error said on the console");
+      } finally {
+        server.close();
+      }
+    });
+  }
+}

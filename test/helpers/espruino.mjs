@@ -216,3 +216,25 @@ export async function bootFirmware(file, config, { bin, port, prelude = "", watc
   if (trouble) r.interpreter = trouble;
   return r;
 }
+
+/** dist/firmware-linux.js (or `file`) booted from Storage on interpreter `bin` with its broker at `port`,
+ *  watched for `watchMs`: its console lines, the lowest free JsVars, and what went wrong on the
+ *  interpreter (null when nothing did). For brokers that are no broker at all. */
+export async function bootFirmwareAgainst(port, { bin, file = "dist/firmware-linux.js", watchMs = 6000 }) {
+  const stored = { brokers: [`127.0.0.1:${port}`], app: "sensor", device: "fw-junk", period_s: 1 };
+  const text = await runOnEspruino(`
+    ${STORE_FILE}
+    require("Storage").write("wisp.json", ${JSON.stringify(JSON.stringify(stored))});
+    storeFile("fw", "node_modules/fw.js");
+    storeFile = undefined;
+    var minFree = 1e9, start = getTime();
+    function watch() {
+      var m = process.memory();
+      if (m.free < minFree) minFree = m.free;
+      if (getTime() - start > ${watchMs / 1000}) { print("JSON " + JSON.stringify({ min_free: minFree })); print("DONE"); quit(); }
+    }
+    setTimeout(function () { setInterval(watch, 100); eval(require("Storage").read("fw")); }, 1);
+  `, { bin, modules: { fw: file }, timeoutMs: watchMs + 20000, keepOnTimeout: true });
+  const m = text.match(/JSON (\{.*\})/);
+  return { lines: text.split(/\r?\n/).filter((l) => l.includes("mqtt: ")), min_free: m ? JSON.parse(m[1]).min_free : null, trouble: interpreterTrouble(text), done: text.includes("DONE") };
+}
