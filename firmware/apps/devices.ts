@@ -6,7 +6,7 @@ export function pin(name: string): any {
   return global[name];
 }
 
-/** BME280-style sensor at 0x76 (simplified register map, see host-sim/peripherals.mjs): id 0x60 at
+/** BME280-style sensor at 0x76 (simplified register map, see host-sim/sim/peripherals.mjs): id 0x60 at
  *  0xD0; at 0xF7 pressure (uint24, Pa × 16), temperature (int16, 0.01 °C), humidity (uint16, 0.01 %). */
 export class EnvSensor {
   /** Last reading: °C, % relative humidity, hPa. */
