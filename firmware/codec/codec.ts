@@ -66,13 +66,13 @@ export function encodeConnect(
   // The fields in packet order, each with its kind: 1 a UTF-8 string, 2 a topic name, 0 bytes.
   const fields: (Bytes | null)[] = [bytesOf(clientId)];
   const kinds = [1];
-  if (willTopic) { fields.push(bytesOf(willTopic), willMessage); kinds.push(2, 0); }
+  // Will message and password: a string's UTF-8, or bytes as they are.
+  if (willTopic) { fields.push(bytesOf(willTopic), typeof willMessage === "string" ? bytesOf(willMessage) : willMessage); kinds.push(2, 0); }
   if (username) { fields.push(bytesOf(username)); kinds.push(1); }
-  if (password && password.length) { fields.push(password); kinds.push(0); }
+  if (password && password.length) { fields.push(typeof password === "string" ? bytesOf(password) : password); kinds.push(0); }
   let rem = 10;
   for (let i = 0; i < fields.length; i++) {
-    // Will message and password: a string's UTF-8, or bytes as they are.
-    const f = (fields[i] = kinds[i] || typeof fields[i] !== "string" ? fields[i] : bytesOf(fields[i] as string));
+    const f = fields[i];
     if (!kinds[i] && f !== null && typeof f !== "string" && !(f instanceof Uint8Array)) return Err.BAD_ARGUMENT;
     if (f === null || f.length > 65535) return kinds[i] === 0 && f === null ? Err.BAD_ARGUMENT : Err.BAD_STRING;
     rem += 2 + f.length;

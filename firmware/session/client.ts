@@ -187,11 +187,11 @@ export class Client {
       const bytes = bytesOf(message) as string;
       if (topic !== this.topic_) {
         // Checks the topic by encoding it with no payload, and keeps its field for the hot path.
-        let len = encodePublish(tx, 0, topic, "", 0, false, false, 0);
+        const len = encodePublish(tx, 0, topic, "", 0, false, false, 0);
         if (len < 0) return this.fail_(len === Err.BUFFER_TOO_SMALL ? Err.PACKET_TOO_LARGE : len);
         this.topic_ = topic;
-        len = tx[1] & 128 ? 3 : 2; // where the topic field starts
-        this.topicField_ = E.toString(tx.subarray(len, len + 2 + ((tx[len] << 8) | tx[len + 1])));
+        // With no payload the packet ends with the topic field, which follows the fixed header.
+        this.topicField_ = E.toString(tx.subarray(tx[1] & 128 ? 3 : 2, len));
       }
       if (this.state_ !== State.CONNECTED) return Err.NOT_CONNECTED;
       const rem = this.topicField_.length + bytes.length;
@@ -199,9 +199,9 @@ export class Client {
         this.emit("busy", topic);
         return Err.BUSY;
       }
+      if (rem > 268435455) return this.fail_(Err.PACKET_TOO_LARGE);
       tx[0] = retain ? 49 : 48;
       const h = writeLength(tx, 1, rem);
-      if (rem > 268435455) return this.fail_(Err.PACKET_TOO_LARGE);
       this.conn_!.write(E.toString(tx.subarray(0, h)) + this.topicField_ + bytes);
       this.sent_ += rem + h;
       return 0;
