@@ -15,7 +15,7 @@ declare const E: {
 /** Seconds since start, with fractions. */
 declare function getTime(): number;
 declare function getSerial(): string;
-declare function setInterval(fn: () => void, ms: number): any;
+declare function setInterval(fn: (...args: any[]) => void, ms: number, ...args: any[]): any;
 declare function clearInterval(handle: any): void;
 declare function setTimeout(fn: () => void, ms: number): any;
 declare function print(...a: any[]): void;

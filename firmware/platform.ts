@@ -25,7 +25,8 @@ export interface Platform {
   tls?(options: { host: string; port: number; ca?: any; key?: any; cert?: any }, onOpen: (this: Socket) => void): Socket;
   /** Seconds on a clock that does not go back (Espruino's getTime). */
   time(): number;
-  setInterval(fn: () => void, ms: number): any;
+  /** Calls fn(arg) every ms milliseconds (the argument as Espruino's setInterval passes it). */
+  setInterval(fn: (arg: any) => void, ms: number, arg: any): any;
   clearInterval(handle: any): void;
   /** A number in [0, 1), for reconnect jitter. */
   random(): number;

@@ -37,20 +37,16 @@ export function copyBytes(buf: Uint8Array, off: number, src: Bytes): void {
   else for (let i = 0; i < src.length; i++) buf[off + i] = src.charCodeAt(i);
 }
 
-/** 1 for the bytes a topic name may hold without a closer look: ASCII except NUL, '#' and '+'. */
-export const PLAIN_TOPIC_BYTE = (function () {
-  const t = new Uint8Array(256);
-  for (let b = 1; b < 0x80; b++) t[b] = b === 35 || b === 43 ? 0 : 1;
-  return t;
-})();
+/** Matches any char but plain ASCII without NUL, '#' and '+': a string it does not match is well-formed
+ *  UTF-8 and a valid topic name as it is. One native test instead of a statement per byte; only what it
+ *  matches goes through checkUtf8. */
+export const NOT_PLAIN = /[^\x01-\x22\x24-\x2a\x2c-\x7f]/;
 
 /** Checks buf[start, end) in one pass: 0 when it is well-formed UTF-8 without U+0000 (MQTT 1.5.3,
  *  MQTT-1.5.3-1/-2) and, for a topic name, without wildcards (MQTT-3.3.2-2); else Err.BAD_STRING or
- *  Err.BAD_TOPIC. Plain ASCII costs one statement a byte. */
+ *  Err.BAD_TOPIC. */
 export function checkUtf8(buf: Uint8Array, start: number, end: number, topic: boolean): number {
-  let i = start;
-  while (i < end && PLAIN_TOPIC_BYTE[buf[i]]) i++;
-  for (; i < end; i++) {
+  for (let i = start; i < end; i++) {
     const b = buf[i];
     if (b < 0x80) {
       if (b === 0) return Err.BAD_STRING;

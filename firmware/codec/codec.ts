@@ -2,7 +2,7 @@
 // returns the offset after the packet or a negative Err, and never writes past buf.length. Strings are
 // written as their UTF-8 bytes and checked in place (MQTT 1.5.3).
 import { Err } from "../errors";
-import { Bytes, bytesOf, copyBytes, checkUtf8, writeLength, readLength, lengthOut, PLAIN_TOPIC_BYTE } from "./bytes";
+import { Bytes, bytesOf, copyBytes, checkUtf8, writeLength, readLength, lengthOut, NOT_PLAIN } from "./bytes";
 import { ESPRUINO } from "wisp-target";
 
 export type { Bytes };
@@ -35,7 +35,8 @@ function writeField(buf: Uint8Array, off: number, b: Bytes, text: number): numbe
   buf[off + 1] = len & 255;
   if (ESPRUINO) (buf as any).set(b, off + 2);
   else copyBytes(buf, off + 2, b);
-  const bad = text ? checkUtf8(buf, off + 2, off + 2 + len, text === 2) : 0;
+  // On Espruino `b` is a byte string: one native test passes plain ASCII.
+  const bad = text && (!ESPRUINO || NOT_PLAIN.test(b as string)) ? checkUtf8(buf, off + 2, off + 2 + len, text === 2) : 0;
   return bad || off + 2 + len;
 }
 
@@ -232,9 +233,8 @@ export function decodePacket(buf: Uint8Array, start: number, end: number, v: Pac
   const topicEnd = p + 2 + ((buf[p] << 8) | buf[p + 1]);
   if (topicEnd + (qos ? 2 : 0) > end) return Err.MALFORMED;
   if (topicEnd === p + 2) return Err.BAD_TOPIC; // MQTT-4.7.3-1
-  let i = p + 2;
-  while (i < topicEnd && PLAIN_TOPIC_BYTE[buf[i]]) i++; // one statement per plain ASCII byte
-  const bad = i < topicEnd ? checkUtf8(buf, i, topicEnd, true) : 0;
+  // On Espruino one native test of the topic as a (transient) byte string passes plain ASCII.
+  const bad = !ESPRUINO || NOT_PLAIN.test(E.toString(buf.subarray(p + 2, topicEnd))) ? checkUtf8(buf, p + 2, topicEnd, true) : 0;
   if (bad) return bad;
   v.qos = qos;
   v.dup = (flags & 8) !== 0;

@@ -1,29 +1,27 @@
-// Topic filter matching (MQTT 4.7) over the bytes of a received topic, in place.
+// Topic filter matching (MQTT 4.7), level by level with the interpreter's native string search.
 
-/** True when a topic in buf[start, end) matches the filter's UTF-8 bytes (MQTT 4.7; MQTT-4.7.2-1: a
- *  wildcard first level does not match topics starting with '$'). */
-export function topicMatches(f: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+/** True when topic name `t` matches filter `f` (MQTT 4.7; MQTT-4.7.2-1: a wildcard first level does not
+ *  match topics starting with '$'). Both are byte strings (UTF-8 bytes, one char a byte) or both text. */
+export function topicMatches(f: string, t: string): boolean {
   "ram";
-  const fl = f.length;
+  // A topic holds no wildcards: a filter equal to it is plain, and matches.
+  if (f === t) return true;
+  const c0 = f.charCodeAt(0);
+  if ((c0 === 35 || c0 === 43) && t.charCodeAt(0) === 36) return false;
   let i = 0;
-  let t = start;
-  if ((f[0] === 35 || f[0] === 43) && buf[start] === 36) return false;
-  // Equal bytes first, one statement each (a received topic holds no wildcards, so they are literal).
-  while (i < fl && t < end && f[i] === buf[t]) { i++; t++; }
-  while (i < fl) {
-    const c = f[i];
-    if (c === 35) return true; // '#': the rest, including the parent level (MQTT 4.7.1.2)
-    if (c === 43) { // '+': one whole level
-      while (t < end && buf[t] !== 47) t++;
-      i++;
-    } else {
-      if (t >= end || buf[t] !== c) {
-        // "a/#" also matches "a": the filter's "/#" is all that is left at the topic's end.
-        return t === end && c === 47 && i + 2 === fl && f[i + 1] === 35;
-      }
-      t++;
-      i++;
-    }
+  let j = 0;
+  for (;;) {
+    let fe = f.indexOf("/", i);
+    if (fe < 0) fe = f.length;
+    let te = t.indexOf("/", j);
+    if (te < 0) te = t.length;
+    const c = f.charCodeAt(i);
+    if (fe === i + 1 && c === 35) return true; // '#': the rest, including the parent level (MQTT 4.7.1.2)
+    // '+' is one whole level, any other level is equal bytes.
+    if (!(fe === i + 1 && c === 43) && (fe - i !== te - j || f.substring(i, fe) !== t.substring(j, te))) return false;
+    if (fe === f.length) return te === t.length;
+    if (te === t.length) return f.substring(fe + 1) === "#"; // "a/#" also matches "a"
+    i = fe + 1;
+    j = te + 1;
   }
-  return t === end;
 }

@@ -1,20 +1,22 @@
 // The MQTT 3.1.1 client session: connection life, keepalive, QoS 1/2 in-flight slots in static storage,
 // resend after reconnect, subscriptions with per-filter handlers, reconnect with backoff and failover.
-// Shaped by the interpreter (README, "What things cost on Espruino"): every function object costs
-// JsVars, so the session is a few methods; every byte of a function's text is read on each call, so the
-// per-message ones (publish, onPacket) are short and leave rare work to others; numbers live in one
-// typed array, not in properties.
-import { PacketType, decodePacket, encodeConnect, encodePublish, encodeAck, encodeFilterList, checkFilter } from "../codec/codec";
-import { Framer } from "../codec/framer";
+// Shaped by the interpreter (README, "What things cost on Espruino"): every function object costs the
+// heap about 7 JsVars, so the session is few functions: the per-message ones (publish, onPacket, the
+// framer's push) are short, because every byte of a function's text is read on each call, and every
+// rare job (connection life, control packets, QoS 1/2, errors) is one case of one cold method, x_,
+// whose length costs time only when it runs. Numbers live in one typed array, not in properties;
+// listeners are kept by Espruino's own `on` (in the object's "#on<event>" lists) and called in turn.
+import { PacketType, decodePacket, encodeConnect, encodePublish, encodeFilterList, checkFilter } from "../codec/codec";
+import { framePush } from "../codec/framer";
 import { bytesOf, writeLength } from "../codec/bytes";
 import type { Platform, Socket } from "../platform";
-import { Message, MessageHandler } from "./message";
+import { Message, MessageHandler, MESSAGE_METHODS } from "./message";
 import { Err, errorText } from "../errors";
 import { topicMatches } from "../codec/topic";
 import type { Limits, Options } from "./types";
 
-export { Message, errorText, topicMatches };
-export type { MessageHandler, Limits, Options };
+export { errorText, topicMatches };
+export type { Message, MessageHandler, Limits, Options };
 
 const enum State { IDLE = 0, OPENING = 1, CONNACK_WAIT = 2, CONNECTED = 3, BACKOFF = 4 }
 /** In-flight slot states (MQTT 4.3.2, 4.3.3): a PUBLISH to send, sent; a PUBREL to send, sent. */
@@ -24,60 +26,53 @@ const enum Slot { FREE = 0, QUEUED = 1, SENT = 2, RELEASE_QUEUED = 3, RELEASED =
  *  subscription's SUBSCRIBE packet id while its SUBACK is awaited. */
 const enum V {
   ATTEMPTS = 0, SERVER = 1, SINCE = 2, RECONNECT_AT = 3, LAST_SENT = 4, LAST_RECEIVED = 5, PING_AT = 6,
-  NEXT_ID = 7, SEQ = 8, SENT_SEEN = 9, KEEPALIVE = 10, SUBS_AT = 11, SLOTS = 12,
+  NEXT_ID = 7, SEQ = 8, SENT_SEEN = 9, KEEPALIVE = 10, INFLIGHT = 11, SLOT_BYTES = 12, MAX_SUBS = 13,
+  SUBS_AT = 14, SLOTS = 15,
 }
 const enum S { LEN = 0, ID = 1, STATE = 2, SEQ = 3 }
 const SLOT_SIZE = 4;
+
+/** The cold operations of Client.x_ (a negative op is the framer's error report). */
+const enum Op {
+  CONTROL = 1, PUBLISH = 2, FLUSH = 3, TICK = 4, OPEN = 5, OPENED = 6, CLOSED = 7, DROP = 8, FAIL = 9,
+  SEND_SUBSCRIBE = 10, NEXT_ID = 11, FIRST_DELIVERY = 12, PUBLISH_EVENT = 13,
+}
 
 /** Milliseconds between ticks of the one periodic timer: keepalive, timeouts, reconnect. */
 const TICK_MS = 250;
 
 // Socket events call these with `this` = the socket, whose client rides on it as `h`: no closure is made
 // per client or connection. Events of a socket the client has let go are ignored.
-/** The TCP connection is up: send CONNECT (MQTT 3.1). */
-function onSocketOpen(this: Socket) {
-  const c = this.h;
-  if (c.conn_ !== this) return;
-  const o = c.opt_;
-  const w = o.will;
-  const len = encodeConnect(c.tx_, 0, c.clientId_, c.v_[V.KEEPALIVE], o.clean_session !== false,
-    w ? w.topic : "", w && w.message !== undefined ? w.message : "", w ? w.qos || 0 : 0, w ? !!w.retain : false,
-    o.username || "", o.password || "");
-  if (len < 0) {
-    c.fail_(len);
-    return c.drop_(len, false);
-  }
-  c.state_ = State.CONNACK_WAIT;
-  c.v_[V.SINCE] = c.platform_.time();
-  c.send_(c.tx_, len);
-}
+/** Received bytes: framed into packets in the receive buffer (MQTT 2.2). */
 function onSocketData(this: Socket, d: string) {
   "ram";
   const c = this.h;
   if (c.conn_ !== this) return;
   c.received_ = 1;
-  c.framer_.push(d);
+  c.push_(d);
 }
-function onSocketDrain(this: Socket) {
+/** Every other socket event, told apart by its argument as Espruino gives it: the socket (or nothing)
+ *  when it is open and when it drains, a boolean on close, an object on error. */
+function onSocketEvent(this: Socket) {
   const c = this.h;
   if (c.conn_ !== this) return;
-  c.drained_ = c.sent_;
-  c.flush_();
-  c.emit("drain");
+  const e = arguments[0]; // not a parameter, which costs a JsVar
+  if (typeof e === "boolean" || (e && e !== this)) c.x_(Op.CLOSED, e);
+  else if (c.state_ === State.OPENING) c.x_(Op.OPENED);
+  else {
+    c.drained_ = c.sent_;
+    if (c.pending) c.x_(Op.FLUSH);
+    c.emit("drain");
+  }
 }
-function onSocketClose(this: Socket) {
-  const c = this.h;
-  if (c.conn_ !== this) return;
-  const e = arguments[0]; // `error` gives {message}, `close` a boolean; not a parameter, which costs a JsVar
-  c.conn_ = null;
-  if (c.framer_.readPos_ < c.framer_.writePos_ || c.framer_.skip_) c.emit("error", "truncated packet", Err.MALFORMED);
-  // Closed before CONNACK (e.g. a TLS handshake the broker refused): said, then retried with backoff.
-  else if (c.state_ !== State.CONNECTED) c.emit("error", "connection closed before CONNACK" + (e && e.message ? ": " + e.message : ""), Err.CONNECTION_LOST);
-  c.drop_(Err.CONNECTION_LOST, true);
+/** The periodic tick (setInterval passes the client). */
+function onTick(c: Client) {
+  c.x_(Op.TICK);
 }
 
 /** An MQTT 3.1.1 client: a drop-in for Espruino's MQTT module. Every buffer is allocated here, once.
- *  Private members end in "_" (the build shortens them); methods live on the prototype. */
+ *  Private members end in "_" (the build shortens them); methods live on the prototype. It is its own
+ *  framer state (codec/framer.ts FrameState). */
 export class Client {
   // Hot members first: Espruino finds a property by walking the object's list in order.
   /** The connection, or null. */
@@ -92,66 +87,73 @@ export class Client {
   topic_ = "";
   topicField_ = "";
   /** Limits.txWindow: bytes written and not yet drained past which publish says BUSY. */
-  readonly window_: number;
+  window_: number;
   /** Set when data arrived since the last tick. */
   received_ = 0;
-  readonly framer_: Framer;
-  readonly msg_: Message;
-  /** Four entries per subscription: filter, its bytes, handler, QoS. */
-  readonly subs_: any[] = [];
-  readonly listeners_: { [event: string]: any } = {};
-  readonly limits_: Limits;
-  readonly v_: Float64Array;
-  readonly tx_: Uint8Array;
-  readonly slots_: Uint8Array[] = [];
-  readonly opt_: Options;
-  readonly servers_: string[];
-  readonly platform_: Platform;
-  readonly clientId_: string;
+  /** QoS 1/2 messages held in slots, queued or awaiting acknowledgement. */
+  pending = 0;
+  /** The framer's state (FrameState): receive buffer, positions, sizes. */
+  rx_: Uint8Array;
+  readPos_ = 0;
+  writePos_ = 0;
+  skip_ = 0;
+  resets_ = 0;
+  maxPacket_: number;
+  maxChunk_: number;
+  /** The framer's push (codec/framer.ts), as a method of the client. */
+  push_!: (chunk: string) => void;
+  /** FrameSink.onFrameError: x_ itself, whose negative ops are framing errors. */
+  onFrameError!: (err: number, header: number, id: number) => void;
+  msg_: Message;
+  /** Four entries per subscription: filter, its UTF-8 bytes as a byte string (the same string when it is
+   *  ASCII), handler, QoS. */
+  subs_: any[] = [];
+  v_: Float64Array;
+  tx_: Uint8Array;
+  /** The QoS 1/2 slots' packets, v_[V.SLOT_BYTES] bytes each. */
+  slots_: Uint8Array;
+  opt_: Options;
+  servers_: string[];
+  platform_: Platform;
+  clientId_: string;
   timer_: any = null;
+  /** Adds a listener (Espruino's own, kept in "#on<event>"): connected, disconnected, message, publish,
+   *  error, subscribed, subscribed_fail, unsubscribed, puback, busy, drain. */
+  declare on: (event: string, fn: (a?: any, b?: any) => void) => this;
+  /** Removes every listener of `event`, or of all events (Espruino's own). */
+  declare removeAllListeners: (event?: string) => this;
 
   /** `server`: a host, "host:port", or a list to fail over between. */
   constructor(server: string | string[], options: Options | undefined, limits: Limits, platform: Platform) {
-    const opt = (this.opt_ = options || {});
+    // The options kept are a copy without `limits` and `platform`, so that the caller's object (and its
+    // limits) can go.
+    const opt: any = (this.opt_ = {});
+    for (const k in options) if (k !== "limits" && k !== "platform") opt[k] = (options as any)[k];
     const servers = (this.servers_ = typeof server === "string" ? [server] : server);
     if (!servers || !servers.length || typeof servers[0] !== "string") throw new Error("MQTT: no server");
     this.platform_ = platform;
-    this.limits_ = limits;
     this.window_ = limits.txWindow;
     this.clientId_ = opt.client_id === undefined ? "wisp" + (platform.time() * 1e6 % 1e9 | 0).toString(36) + (platform.random() * 1e6 | 0) : opt.client_id;
     this.tx_ = new Uint8Array(limits.txBuffer);
-    const slotBytes = new Uint8Array(limits.inflight * limits.inflightBytes);
-    for (let i = 0; i < limits.inflight; i++) this.slots_.push(slotBytes.subarray(i * limits.inflightBytes, (i + 1) * limits.inflightBytes));
-    this.v_ = new Float64Array(V.SLOTS + limits.inflight * (SLOT_SIZE + 1) + limits.maxSubscriptions);
-    this.v_[V.KEEPALIVE] = opt.keep_alive === undefined ? 60 : opt.keep_alive;
-    this.v_[V.SUBS_AT] = V.SLOTS + limits.inflight * (SLOT_SIZE + 1);
-    this.framer_ = new Framer(limits.maxPacket, limits.maxChunk, this);
-    this.msg_ = new Message(this.framer_.buf);
+    this.slots_ = new Uint8Array(limits.inflight * limits.inflightBytes);
+    const v = (this.v_ = new Float64Array(V.SLOTS + limits.inflight * (SLOT_SIZE + 1) + limits.maxSubscriptions));
+    v[V.KEEPALIVE] = opt.keep_alive === undefined ? 60 : opt.keep_alive;
+    v[V.INFLIGHT] = limits.inflight;
+    v[V.SLOT_BYTES] = limits.inflightBytes;
+    v[V.MAX_SUBS] = limits.maxSubscriptions;
+    v[V.SUBS_AT] = V.SLOTS + limits.inflight * (SLOT_SIZE + 1);
+    this.maxPacket_ = limits.maxPacket;
+    this.maxChunk_ = limits.maxChunk;
+    const m = (this.msg_ = Object.create(MESSAGE_METHODS));
+    m.buf = this.rx_ = new Uint8Array(limits.maxPacket + limits.maxChunk);
   }
 
-  /** Adds a listener: connected, disconnected, message, publish, error, subscribed, subscribed_fail,
-   *  unsubscribed, puback, busy, drain. */
-  on(event: string, fn: (a?: any, b?: any) => void): this {
-    const l = this.listeners_[event];
-    this.listeners_[event] = !l ? fn : typeof l === "function" ? [l, fn] : l.concat([fn]);
-    return this;
-  }
-
-  /** Removes every listener of `event`, or of all events. */
-  removeAllListeners(event?: string): this {
-    for (const k in this.listeners_) if (!event || k === event) delete this.listeners_[k];
-    return this;
-  }
-
-  /** Calls the listeners of `event` with up to two arguments; false when there are none. */
-  emit(event: string, a?: any, b?: any): boolean {
-    const l = this.listeners_[event];
-    if (!l) return false;
+  /** Calls the listeners of `event` (added with Espruino's own `on`) with up to two arguments, at once. */
+  emit(event: string, a?: any, b?: any): void {
+    const l = (this as any)["#on" + event];
     if (typeof l === "function") l.call(this, a, b);
-    else for (let i = 0; i < l.length; i++) l[i].call(this, a, b);
-    return true;
+    else if (l) for (let i = 0; i < l.length; i++) l[i].call(this, a, b);
   }
-
 
   /** Publishes (MQTT 3.3): returns the packet id (QoS 1/2) or 0, or a negative Err, also reported as an
    *  `error` event (bad arguments) or a `busy` event (BUSY: no in-flight slot, or txWindow bytes are
@@ -162,10 +164,10 @@ export class Client {
     // The hot path: QoS 0, a byte string, the topic of the last QoS 0 publish, a one-byte length. On the
     // interpreter every statement and property read costs microseconds: this is all it does. The packet
     // is the one byte string the socket write needs: header + topic field + message.
-    if (options || typeof message !== "string" || topic !== this.topic_ || !this.connected) return this.publishAny_(topic, message, options);
+    if (options || typeof message !== "string" || topic !== this.topic_ || !this.connected) return this.x_(Op.PUBLISH, topic, message, options);
     const f = this.topicField_;
     const rem = f.length + message.length;
-    if (rem > 127 || (E.isUTF8 && E.isUTF8(message))) return this.publishAny_(topic, message, options);
+    if (rem > 127 || (E.isUTF8 && E.isUTF8(message))) return this.x_(Op.PUBLISH, topic, message, options);
     if (this.sent_ - this.drained_ > this.window_) {
       this.emit("busy", topic);
       return Err.BUSY;
@@ -175,87 +177,34 @@ export class Client {
     return 0;
   }
 
-  /** Every other publish: QoS 0 of any payload or with retain, written like the hot path; QoS 1/2 into
-   *  a free slot, kept until acknowledged. */
-  publishAny_(topic: string, message: any, options?: { qos?: number; retain?: boolean }): number {
-    const qos = options ? options.qos || 0 : 0;
-    const retain = !!(options && options.retain);
-    const tx = this.tx_;
-    if (typeof message === "number") message = String(message);
-    if (!qos && message instanceof Uint8Array) message = E.toString(message);
-    if (!qos && typeof message === "string") {
-      const bytes = bytesOf(message) as string;
-      if (topic !== this.topic_) {
-        // Checks the topic by encoding it with no payload, and keeps its field for the hot path.
-        const len = encodePublish(tx, 0, topic, "", 0, false, false, 0);
-        if (len < 0) return this.fail_(len === Err.BUFFER_TOO_SMALL ? Err.PACKET_TOO_LARGE : len);
-        this.topic_ = topic;
-        // With no payload the packet ends with the topic field, which follows the fixed header.
-        this.topicField_ = E.toString(tx.subarray(tx[1] & 128 ? 3 : 2, len));
-      }
-      if (this.state_ !== State.CONNECTED) return Err.NOT_CONNECTED;
-      const rem = this.topicField_.length + bytes.length;
-      if (this.sent_ - this.drained_ > this.window_) {
-        this.emit("busy", topic);
-        return Err.BUSY;
-      }
-      if (rem > 268435455) return this.fail_(Err.PACKET_TOO_LARGE);
-      tx[0] = retain ? 49 : 48;
-      const h = writeLength(tx, 1, rem);
-      this.conn_!.write(E.toString(tx.subarray(0, h)) + this.topicField_ + bytes);
-      this.sent_ += rem + h;
-      return 0;
-    }
-    const s = qos ? this.findSlot_(-1, Slot.FREE) : -1;
-    // With no free slot the arguments are still checked, so that a bad call reports its own error.
-    const id = s < 0 ? 1 : this.nextId_();
-    let len = encodePublish(s < 0 ? tx : this.slots_[s], 0, topic, message, qos, retain, false, id);
-    if (len === Err.BUFFER_TOO_SMALL) len = Err.PACKET_TOO_LARGE;
-    if (len < 0) return this.fail_(len);
-    if (s < 0) {
-      this.emit("busy", topic);
-      return Err.BUSY;
-    }
-    const v = this.v_;
-    const at = V.SLOTS + s * SLOT_SIZE;
-    v[at + S.LEN] = len;
-    v[at + S.ID] = id;
-    v[at + S.STATE] = Slot.QUEUED;
-    v[at + S.SEQ] = ++v[V.SEQ];
-    this.flush_();
-    return id;
-  }
-
   /** Subscribes to a filter or a list (MQTT 3.8); `handler` gets each matching message as the reused
    *  Message view. `subscribed` / `subscribed_fail` follow the SUBACK. Returns 0 or an Err. */
   subscribe(filters: string | string[], options?: { qos?: number }, handler?: MessageHandler): number {
     const qos = (options && options.qos) || 0;
     const list = typeof filters === "string" ? [filters] : filters;
     const subs = this.subs_;
-    if (!list || typeof list.length !== "number" || !list.length) return this.fail_(Err.BAD_ARGUMENT);
-    if (qos !== 0 && qos !== 1 && qos !== 2) return this.fail_(Err.BAD_QOS);
-    let added = 0;
+    if (!list || typeof list.length !== "number" || !list.length) return this.x_(Op.FAIL, Err.BAD_ARGUMENT);
+    if (qos !== 0 && qos !== 1 && qos !== 2) return this.x_(Op.FAIL, Err.BAD_QOS);
+    let added = subs.length / 4;
     for (let i = 0; i < list.length; i++) {
       const b = checkFilter(list[i]) || (bytesOf(list[i]) ? 0 : Err.BAD_STRING);
-      if (b) return this.fail_(b);
-      if (this.findSub_(list[i]) < 0) added++;
+      if (b) return this.x_(Op.FAIL, b);
+      if (subs.indexOf(list[i]) < 0 && list.indexOf(list[i]) === i) added++;
     }
-    if (subs.length / 4 + added > this.limits_.maxSubscriptions) return this.fail_(Err.BUSY);
+    if (added > this.v_[V.MAX_SUBS]) return this.x_(Op.FAIL, Err.BUSY);
     for (let i = 0; i < list.length; i++) {
-      let k = this.findSub_(list[i]);
+      // Filters are the only strings in the list (0 mod 4): a filter equal to one is that subscription.
+      let k = subs.indexOf(list[i]);
       if (k < 0) {
-        const b = bytesOf(list[i])!;
-        const u8 = new Uint8Array(b.length);
-        u8.set(b as any);
         k = subs.length;
-        subs.push(list[i], u8, undefined, -1);
+        subs.push(list[i], bytesOf(list[i]), undefined, -1);
         this.v_[this.v_[V.SUBS_AT] + k / 4] = 0;
       }
       if (handler) subs[k + 2] = handler;
       // Sent when new or at another QoS.
       if (subs[k + 3] !== qos) {
         subs[k + 3] = qos;
-        if (this.state_ === State.CONNECTED) this.sendSubscribe_(k);
+        if (this.state_ === State.CONNECTED) this.x_(Op.SEND_SUBSCRIBE, k);
       }
     }
     return 0;
@@ -264,14 +213,15 @@ export class Client {
   /** Unsubscribes (MQTT 3.10): matching stops at once; `unsubscribed` follows the UNSUBACK. */
   unsubscribe(filters: string | string[]): number {
     const list = typeof filters === "string" ? [filters] : filters;
-    if (!list || typeof list.length !== "number") return this.fail_(Err.BAD_ARGUMENT);
-    const q = this.v_[V.SUBS_AT];
+    if (!list || typeof list.length !== "number") return this.x_(Op.FAIL, Err.BAD_ARGUMENT);
+    const v = this.v_;
+    const q = v[V.SUBS_AT];
     for (let i = 0; i < list.length; i++) {
-      const k = this.findSub_(list[i]);
+      const k = typeof list[i] === "string" ? this.subs_.indexOf(list[i]) : -1;
       if (k < 0) continue;
       this.subs_.splice(k, 4);
-      this.v_.set(this.v_.subarray(q + k / 4 + 1), q + k / 4);
-      if (this.state_ === State.CONNECTED) this.send_(this.tx_, encodeFilterList(this.tx_, 0, PacketType.UNSUBSCRIBE, this.nextId_(), [list[i]], null));
+      v.set(v.subarray(q + k / 4 + 1), q + k / 4);
+      if (this.state_ === State.CONNECTED) this.x_(Op.SEND_SUBSCRIBE, -1, list[i]);
     }
     return 0;
   }
@@ -280,332 +230,379 @@ export class Client {
    *  reconnect, calling it again changes nothing, so backoff holds. */
   connect(): void {
     if (this.state_ !== State.IDLE) return;
-    const self = this;
-    this.timer_ = this.platform_.setInterval(function () { self.tick_(); }, TICK_MS);
+    this.timer_ = this.platform_.setInterval(onTick, TICK_MS, this);
     this.v_[V.ATTEMPTS] = 0;
-    this.open_();
+    this.x_(Op.OPEN);
   }
 
   /** Sends DISCONNECT, closes, stops reconnecting; queued QoS 1/2 messages stay for the next connect(). */
   disconnect(): void {
     if (this.state_ === State.IDLE) return;
     if (this.state_ === State.CONNECTED) this.conn_!.write("\xe0\x00");
-    this.drop_(Err.CONNECTION_LOST, false);
+    this.x_(Op.DROP, Err.CONNECTION_LOST, false);
   }
 
-  /** QoS 1/2 messages held in slots, queued or awaiting acknowledgement. */
-  get pending(): number {
-    let count = 0;
-    for (let i = 0; i < this.limits_.inflight; i++) if (this.v_[V.SLOTS + i * SLOT_SIZE + S.STATE]) count++;
-    return count;
-  }
-
-  // ---- connection life ------------------------------------------------------------------------------
-
-  fail_(code: number): number {
-    this.emit("error", errorText(code), code);
-    return code;
-  }
-
-  /** Opens a connection to the next broker. A refusal may throw at once (Espruino's Linux build does):
-   *  it counts as a failed attempt like any other. */
-  private open_(): void {
-    const v = this.v_;
-    const o = this.opt_;
-    const p = this.platform_;
-    let address = this.servers_[v[V.SERVER] % this.servers_.length];
-    // "mqtts://host:port" or the tls option: TLS (port 8883 by default); "mqtt://" or none: TCP.
-    const tls = o.tls || address.indexOf("mqtts:") === 0;
-    address = address.split("//").pop()!;
-    const colon = address.lastIndexOf(":");
-    this.state_ = State.OPENING;
-    v[V.SINCE] = p.time();
-    this.framer_.reset();
-    if (tls && !p.tls) {
-      this.emit("error", "TLS is not available on this board", Err.BAD_ARGUMENT);
-      return this.drop_(Err.BAD_ARGUMENT, false);
-    }
-    const to = { host: colon > 0 ? address.slice(0, colon) : address, port: colon > 0 ? +address.slice(colon + 1) : o.port || (tls ? 8883 : 1883), ca: o.ca, key: o.key, cert: o.cert };
-    let s: Socket;
-    try {
-      s = tls ? p.tls!(to, onSocketOpen) : p.connect(to, onSocketOpen);
-    } catch (e) {
-      this.emit("error", tls ? "TLS: " + (e as any).message : "connection refused", Err.CONNECTION_LOST);
-      return this.drop_(Err.CONNECTION_LOST, true);
-    }
-    s.h = this;
-    s.on("data", onSocketData);
-    s.on("drain", onSocketDrain);
-    s.on("close", onSocketClose);
-    s.on("error", onSocketClose);
-    this.conn_ = s;
-  }
-
-  /** Ends the current connection (nothing more of it is handled) and, with `retry` and reconnect on,
-   *  waits to reconnect with exponential backoff and jitter, moving on to the next broker. */
-  drop_(reason: number, retry: boolean): void {
-    const v = this.v_;
-    const wasConnected = this.connected;
-    this.connected = false;
-    const s = this.conn_;
-    this.conn_ = null;
-    if (s) s.end();
-    this.framer_.reset();
-    v[V.PING_AT] = 0;
-    const q = this.v_[V.SUBS_AT];
-    for (let k = 0; k < this.subs_.length; k += 4) v[q + k / 4] = 0; // a SUBACK that never came
-    if (retry && this.opt_.reconnect !== false) {
-      const wait = Math.min(this.opt_.reconnect_max || 60000, (this.opt_.reconnect_min || 1000) * Math.pow(2, Math.min(v[V.ATTEMPTS], 16)));
-      v[V.ATTEMPTS]++;
-      v[V.SERVER]++;
-      this.state_ = State.BACKOFF;
-      v[V.RECONNECT_AT] = this.platform_.time() + (wait * (0.5 + this.platform_.random() / 2)) / 1000;
-    } else {
-      if (this.timer_) this.platform_.clearInterval(this.timer_);
-      this.timer_ = null;
-      this.state_ = State.IDLE;
-    }
-    if (wasConnected) this.emit("disconnected", errorText(reason), reason);
-  }
-
-  /** The periodic tick: reconnect after backoff, connect timeout, keepalive (MQTT 3.1.2.10). */
-  tick_(): void {
-    const v = this.v_;
-    const now = this.platform_.time();
-    const tick = TICK_MS / 1000;
-    // What was sent or received since the last tick counts from that tick: never later than it happened,
-    // so a PINGREQ is not late by a tick plus the timer's delay (MQTT-3.1.2-23).
-    if (this.sent_ !== v[V.SENT_SEEN]) {
-      v[V.SENT_SEEN] = this.sent_;
-      v[V.LAST_SENT] = now - tick;
-    }
-    if (this.received_) {
-      this.received_ = 0;
-      v[V.LAST_RECEIVED] = now - tick;
-    }
-    const s = this.state_;
-    const keepAlive = v[V.KEEPALIVE];
-    if (s === State.BACKOFF) {
-      if (now >= v[V.RECONNECT_AT]) this.open_();
-    } else if (s === State.OPENING || s === State.CONNACK_WAIT) {
-      if (now - v[V.SINCE] > (this.opt_.connect_timeout || 10000) / 1000) {
-        this.emit("error", errorText(Err.TIMEOUT), Err.TIMEOUT);
-        this.drop_(Err.TIMEOUT, true);
-      }
-    } else if (s === State.CONNECTED && keepAlive) {
-      if (v[V.PING_AT]) {
-        // Anything received since the PINGREQ shows the link alive: a PINGRESP queued behind a flood of
-        // messages may come late.
-        if (v[V.LAST_RECEIVED] >= v[V.PING_AT]) v[V.PING_AT] = 0;
-        else if (now - v[V.PING_AT] > (this.opt_.ping_timeout || Math.min(keepAlive * 500, 10000)) / 1000) {
-          this.emit("error", errorText(Err.TIMEOUT), Err.TIMEOUT);
-          return this.drop_(Err.TIMEOUT, true);
-        }
-      }
-      // PINGREQ within the keepalive of the last packet sent (MQTT-3.1.2-23), and of the last received:
-      // a client that only publishes still hears from the broker, and finds a dead link in time.
-      if (!v[V.PING_AT] && (now - v[V.LAST_SENT] >= keepAlive - 2 * tick || now - v[V.LAST_RECEIVED] >= keepAlive - 2 * tick)) {
-        this.conn_!.write("\xc0\x00");
-        this.sent_ += 2;
-        v[V.PING_AT] = now;
-      }
-    }
-  }
-
-  // ---- receiving -------------------------------------------------------------------------------------
-
-  /** FrameSink: one whole packet in the receive buffer. A PUBLISH goes to the matching handlers, then
-   *  the `message` / `publish` listeners, then is acknowledged; other packets to onControl_. */
+  /** FrameSink: one whole packet in the receive buffer. A QoS 0 PUBLISH goes to the matching handlers,
+   *  then the `message` listeners (and `publish`, through x_); every other packet to x_. */
   onPacket(buf: Uint8Array, start: number, end: number): void {
     "ram";
     const m = this.msg_;
     const type = decodePacket(buf, start, end, m);
-    if (type !== PacketType.PUBLISH || this.state_ !== State.CONNECTED || m.qos) return this.onControl_(type);
+    if (type !== PacketType.PUBLISH || this.state_ !== State.CONNECTED || m.qos) return this.x_(Op.CONTROL, type);
     const subs = this.subs_;
-    for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && topicMatches(subs[k + 1], buf, m.topicStart, m.topicEnd)) subs[k + 2](m);
-    if (this.listeners_.message || this.listeners_.publish) this.emitMessage_();
+    const t = subs.length ? E.toString(buf.subarray(m.topicStart, m.topicEnd)) : "";
+    for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && topicMatches(subs[k + 1], t)) subs[k + 2](m);
+    if ((this as any)["#onmessage"]) this.emit("message", m.topic(), m.text());
+    if ((this as any)["#onpublish"]) this.x_(Op.PUBLISH_EVENT);
   }
 
-  /** The `message` and `publish` events of Espruino's MQTT module (their strings allocate). */
-  private emitMessage_(): void {
+  /** Every rare job, one case each, in one method: a function costs the heap the same however long it
+   *  is, and its length costs time only when it runs. A negative `op` is FrameSink.onFrameError(err,
+   *  header, packetId); the others are Op's, with their arguments in a, b, d. */
+  x_(op: number, a?: any, b?: any, d?: any): any {
+    const v = this.v_;
+    const o = this.opt_;
+    const p = this.platform_;
     const m = this.msg_;
-    const topic = m.topic();
-    const message = m.text();
-    this.emit("message", topic, message);
-    if (this.listeners_.publish) this.emit("publish", { topic: topic, message: message, qos: m.qos, retain: m.retain, dup: m.dup });
-  }
-
-  /** FrameSink: a packet too large to hold was skipped (a QoS 1/2 PUBLISH is acknowledged all the same,
-   *  so the broker's window never fills), or the stream is lost. */
-  onFrameError(err: number, header: number, id: number): void {
-    this.emit("error", errorText(err), err);
-    if (err !== Err.PACKET_TOO_LARGE) return this.drop_(err, true);
-    if (id && this.state_ === State.CONNECTED) {
-      if (header & 4 && !this.firstDelivery_(id)) return;
-      this.send_(this.tx_, encodeAck(this.tx_, 0, header & 4 ? PacketType.PUBREC : PacketType.PUBACK, id));
+    const n = v[V.INFLIGHT];
+    const tx = this.tx_;
+    if (op < 0) {
+      // A packet too large to hold was skipped (a QoS 1/2 PUBLISH is acknowledged all the same, so the
+      // broker's window never fills), or the stream is lost.
+      this.x_(Op.FAIL, op);
+      if (op !== Err.PACKET_TOO_LARGE) return this.x_(Op.DROP, op, true);
+      if (b && this.state_ === State.CONNECTED && (!(a & 4) || this.x_(Op.FIRST_DELIVERY, b))) this.conn_!.write(String.fromCharCode(a & 4 ? 0x50 : 0x40, 2, b >> 8, b & 255));
+      return;
     }
-  }
-
-  /** Every packet but a QoS 0 PUBLISH while connected. */
-  private onControl_(type: number): void {
-    const m = this.msg_;
-    const v = this.v_;
-    if (this.state_ !== State.CONNECTED && this.state_ !== State.CONNACK_WAIT) return; // a dropped connection's
-    if (type < 0 || (this.state_ === State.CONNACK_WAIT) !== (type === PacketType.CONNACK)) {
-      // Malformed, or out of order (MQTT-3.2.0-1: the first packet is CONNACK, and only once).
-      const err = type < 0 ? type : Err.PROTOCOL;
-      this.emit("error", errorText(err), err);
-      return this.drop_(err, true);
+    switch (op) {
+      case Op.CONTROL: {
+        // Every packet but a QoS 0 PUBLISH while connected; `a` is its type or an Err.
+        if (this.state_ !== State.CONNECTED && this.state_ !== State.CONNACK_WAIT) return; // a dropped connection's
+        if (a < 0 || (this.state_ === State.CONNACK_WAIT) !== (a === PacketType.CONNACK)) {
+          // Malformed, or out of order (MQTT-3.2.0-1: the first packet is CONNACK, and only once).
+          const err = a < 0 ? a : Err.PROTOCOL;
+          this.x_(Op.FAIL, err);
+          return this.x_(Op.DROP, err, true);
+        }
+        const id = m.packetId;
+        if (a === PacketType.PUBLISH) {
+          // QoS 1 (MQTT 4.3.2) or QoS 2, delivered once per id until its PUBREL (MQTT 4.3.3).
+          if (m.qos === 2 && !this.x_(Op.FIRST_DELIVERY, id)) return;
+          const subs = this.subs_;
+          const t = E.toString(m.buf.subarray(m.topicStart, m.topicEnd));
+          for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && topicMatches(subs[k + 1], t)) subs[k + 2](m);
+          if ((this as any)["#onmessage"]) this.emit("message", m.topic(), m.text());
+          if ((this as any)["#onpublish"]) this.x_(Op.PUBLISH_EVENT);
+          // PUBACK or PUBREC; the handlers may have dropped the connection.
+          if (this.conn_) this.conn_.write(String.fromCharCode(m.qos === 1 ? 0x40 : 0x50, 2, id >> 8, id & 255));
+        } else if (a === PacketType.CONNACK) {
+          // Refused, or connected (MQTT 3.2); then resend what was not acknowledged.
+          if (m.returnCode || (o.clean_session !== false && m.sessionPresent)) {
+            // Refused (MQTT 3.2.2.3), or a session kept against a clean start (MQTT-3.2.2-1).
+            this.emit("error", m.returnCode ? "connection refused: " + ["", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"][m.returnCode] : errorText(Err.PROTOCOL), m.returnCode ? Err.REFUSED : Err.PROTOCOL);
+            return this.x_(Op.DROP, m.returnCode ? Err.REFUSED : Err.PROTOCOL, true);
+          }
+          this.state_ = State.CONNECTED;
+          this.connected = true;
+          v[V.ATTEMPTS] = 0;
+          v[V.LAST_RECEIVED] = v[V.LAST_SENT] = p.time();
+          // Resend what the broker has not acknowledged, with DUP and the original ids (MQTT 4.4).
+          for (let i = 0; i < n; i++) {
+            const at = V.SLOTS + i * SLOT_SIZE + S.STATE;
+            if (v[at] === Slot.SENT) {
+              this.slots_[i * v[V.SLOT_BYTES]] |= 8;
+              v[at] = Slot.QUEUED;
+            } else if (v[at] === Slot.RELEASED) v[at] = Slot.RELEASE_QUEUED;
+          }
+          if (!m.sessionPresent) {
+            // A new session: no incoming QoS 2 state (MQTT-3.1.2-6), no subscriptions (MQTT 3.2.2.2).
+            for (let i = 0; i < n; i++) v[V.SLOTS + n * SLOT_SIZE + i] = 0;
+            for (let k = 0; k < this.subs_.length; k += 4) this.x_(Op.SEND_SUBSCRIBE, k);
+          }
+          this.x_(Op.FLUSH);
+          this.emit("connected", m.sessionPresent);
+        } else if (a === PacketType.PUBACK || a === PacketType.PUBCOMP || a === PacketType.PUBREC) {
+          // The slot holding this id in the state the packet answers: PUBLISH sent, or PUBREL sent.
+          let s = -1;
+          for (let i = 0; i < n; i++) if (v[V.SLOTS + i * SLOT_SIZE + S.ID] === id && v[V.SLOTS + i * SLOT_SIZE + S.STATE] === (a === PacketType.PUBCOMP ? Slot.RELEASED : Slot.SENT)) s = i;
+          if (a === PacketType.PUBREC) {
+            // Answered with PUBREL (MQTT-4.3.3-1), paced like the PUBLISH; one for an unknown id too.
+            if (s < 0) return this.conn_!.write(String.fromCharCode(0x62, 2, id >> 8, id & 255));
+            v[V.SLOTS + s * SLOT_SIZE + S.STATE] = Slot.RELEASE_QUEUED;
+            return this.x_(Op.FLUSH);
+          }
+          if (s < 0) return;
+          v[V.SLOTS + s * SLOT_SIZE + S.STATE] = Slot.FREE;
+          this.pending--;
+          this.emit("puback", id);
+          this.x_(Op.FLUSH);
+        } else if (a === PacketType.PUBREL) {
+          for (let i = 0; i < n; i++) if (v[V.SLOTS + n * SLOT_SIZE + i] === id) v[V.SLOTS + n * SLOT_SIZE + i] = 0;
+          this.conn_!.write(String.fromCharCode(0x70, 2, id >> 8, id & 255));
+        } else if (a === PacketType.SUBACK) {
+          const q = v[V.SUBS_AT];
+          const code = m.buf[m.payloadStart];
+          for (let k = 0; k < this.subs_.length; k += 4) {
+            if (v[q + k / 4] !== id) continue;
+            v[q + k / 4] = 0;
+            if (code === 0x80) this.emit("subscribed_fail", this.subs_[k]);
+            else this.emit("subscribed", this.subs_[k], code);
+          }
+        } else if (a === PacketType.UNSUBACK) this.emit("unsubscribed", id);
+        else v[V.PING_AT] = 0; // PINGRESP
+        return;
+      }
+      case Op.PUBLISH: {
+        // Every publish but the hot path's: QoS 0 of any payload or with retain, written like the hot
+        // path; QoS 1/2 into a free slot, kept until acknowledged. a: topic, b: message, d: options.
+        const qos = d ? d.qos || 0 : 0;
+        const retain = !!(d && d.retain);
+        if (typeof b === "number") b = String(b);
+        if (!qos && b instanceof Uint8Array) b = E.toString(b);
+        if (!qos && typeof b === "string") {
+          const bytes = bytesOf(b) as string;
+          if (a !== this.topic_) {
+            // Checks the topic by encoding it with no payload, and keeps its field for the hot path.
+            const len = encodePublish(tx, 0, a, "", 0, false, false, 0);
+            if (len < 0) return this.x_(Op.FAIL, len === Err.BUFFER_TOO_SMALL ? Err.PACKET_TOO_LARGE : len);
+            this.topic_ = a;
+            // With no payload the packet ends with the topic field, which follows the fixed header.
+            this.topicField_ = E.toString(tx.subarray(tx[1] & 128 ? 3 : 2, len));
+          }
+          if (this.state_ !== State.CONNECTED) return Err.NOT_CONNECTED;
+          const rem = this.topicField_.length + bytes.length;
+          if (this.sent_ - this.drained_ > this.window_) {
+            this.emit("busy", a);
+            return Err.BUSY;
+          }
+          if (rem > 268435455) return this.x_(Op.FAIL, Err.PACKET_TOO_LARGE);
+          tx[0] = retain ? 49 : 48;
+          const h = writeLength(tx, 1, rem);
+          this.conn_!.write(E.toString(tx.subarray(0, h)) + this.topicField_ + bytes);
+          this.sent_ += rem + h;
+          return 0;
+        }
+        let s = -1;
+        if (qos) for (let i = n - 1; i >= 0; i--) if (!v[V.SLOTS + i * SLOT_SIZE + S.STATE]) s = i;
+        // With no free slot the arguments are still checked, so that a bad call reports its own error.
+        const id = s < 0 ? 1 : this.x_(Op.NEXT_ID);
+        const slotBytes = v[V.SLOT_BYTES];
+        let len = encodePublish(s < 0 ? tx : this.slots_.subarray(s * slotBytes, (s + 1) * slotBytes), 0, a, b, qos, retain, false, id);
+        if (len === Err.BUFFER_TOO_SMALL) len = Err.PACKET_TOO_LARGE;
+        if (len < 0) return this.x_(Op.FAIL, len);
+        if (s < 0) {
+          this.emit("busy", a);
+          return Err.BUSY;
+        }
+        const at = V.SLOTS + s * SLOT_SIZE;
+        v[at + S.LEN] = len;
+        v[at + S.ID] = id;
+        v[at + S.STATE] = Slot.QUEUED;
+        v[at + S.SEQ] = ++v[V.SEQ];
+        this.pending++;
+        this.x_(Op.FLUSH);
+        return id;
+      }
+      case Op.FLUSH: {
+        // Sends queued PUBLISH and PUBREL packets, oldest first, while the send window has room.
+        for (;;) {
+          let oldest = -1;
+          for (let i = 0; i < n; i++) {
+            const st = v[V.SLOTS + i * SLOT_SIZE + S.STATE];
+            if ((st === Slot.QUEUED || st === Slot.RELEASE_QUEUED) && (oldest < 0 || v[V.SLOTS + i * SLOT_SIZE + S.SEQ] < v[V.SLOTS + oldest * SLOT_SIZE + S.SEQ])) oldest = i;
+          }
+          if (oldest < 0 || this.state_ !== State.CONNECTED || this.sent_ - this.drained_ > this.window_) return;
+          const at = V.SLOTS + oldest * SLOT_SIZE;
+          const slotBytes = v[V.SLOT_BYTES];
+          if (v[at + S.STATE] === Slot.QUEUED) {
+            v[at + S.STATE] = Slot.SENT;
+            this.conn_!.write(E.toString(this.slots_.subarray(oldest * slotBytes, oldest * slotBytes + v[at + S.LEN])));
+            this.sent_ += v[at + S.LEN];
+          } else {
+            v[at + S.STATE] = Slot.RELEASED;
+            this.conn_!.write(String.fromCharCode(0x62, 2, v[at + S.ID] >> 8, v[at + S.ID] & 255));
+            this.sent_ += 4;
+          }
+        }
+      }
+      case Op.TICK: {
+        // Reconnect after backoff, connect timeout, keepalive (MQTT 3.1.2.10).
+        const now = p.time();
+        const tick = TICK_MS / 1000;
+        // What was sent or received since the last tick counts from that tick: never later than it
+        // happened, so a PINGREQ is not late by a tick plus the timer's delay (MQTT-3.1.2-23).
+        if (this.sent_ !== v[V.SENT_SEEN]) {
+          v[V.SENT_SEEN] = this.sent_;
+          v[V.LAST_SENT] = now - tick;
+        }
+        if (this.received_) {
+          this.received_ = 0;
+          v[V.LAST_RECEIVED] = now - tick;
+        }
+        const st = this.state_;
+        const keepAlive = v[V.KEEPALIVE];
+        if (st === State.BACKOFF) {
+          if (now >= v[V.RECONNECT_AT]) this.x_(Op.OPEN);
+        } else if (st === State.OPENING || st === State.CONNACK_WAIT) {
+          if (now - v[V.SINCE] > (o.connect_timeout || 10000) / 1000) {
+            this.x_(Op.FAIL, Err.TIMEOUT);
+            this.x_(Op.DROP, Err.TIMEOUT, true);
+          }
+        } else if (st === State.CONNECTED && keepAlive) {
+          if (v[V.PING_AT]) {
+            // Anything received since the PINGREQ shows the link alive: a PINGRESP queued behind a
+            // flood of messages may come late.
+            if (v[V.LAST_RECEIVED] >= v[V.PING_AT]) v[V.PING_AT] = 0;
+            else if (now - v[V.PING_AT] > (o.ping_timeout || Math.min(keepAlive * 500, 10000)) / 1000) {
+              this.x_(Op.FAIL, Err.TIMEOUT);
+              return this.x_(Op.DROP, Err.TIMEOUT, true);
+            }
+          }
+          // PINGREQ within the keepalive of the last packet sent (MQTT-3.1.2-23), and of the last
+          // received: a client that only publishes still hears from the broker, and finds a dead link.
+          if (!v[V.PING_AT] && (now - v[V.LAST_SENT] >= keepAlive - 2 * tick || now - v[V.LAST_RECEIVED] >= keepAlive - 2 * tick)) {
+            this.conn_!.write("\xc0\x00");
+            this.sent_ += 2;
+            v[V.PING_AT] = now;
+          }
+        }
+        return;
+      }
+      case Op.OPEN: {
+        // Opens a connection to the next broker. A refusal may throw at once (Espruino's Linux build
+        // does): it counts as a failed attempt like any other.
+        let address = this.servers_[v[V.SERVER] % this.servers_.length];
+        // "mqtts://host:port" or the tls option: TLS (port 8883 by default); "mqtt://" or none: TCP.
+        const tls = o.tls || address.indexOf("mqtts:") === 0;
+        address = address.split("//").pop()!;
+        const colon = address.lastIndexOf(":");
+        this.state_ = State.OPENING;
+        v[V.SINCE] = p.time();
+        this.readPos_ = this.writePos_ = this.skip_ = 0;
+        this.resets_++;
+        if (tls && !p.tls) {
+          this.emit("error", "TLS is not available on this board", Err.BAD_ARGUMENT);
+          return this.x_(Op.DROP, Err.BAD_ARGUMENT, false);
+        }
+        const to = { host: colon > 0 ? address.slice(0, colon) : address, port: colon > 0 ? +address.slice(colon + 1) : o.port || (tls ? 8883 : 1883), ca: o.ca, key: o.key, cert: o.cert };
+        let s: Socket;
+        try {
+          s = tls ? p.tls!(to, onSocketEvent) : p.connect(to, onSocketEvent);
+        } catch (e) {
+          this.emit("error", tls ? "TLS: " + (e as any).message : "connection refused", Err.CONNECTION_LOST);
+          return this.x_(Op.DROP, Err.CONNECTION_LOST, true);
+        }
+        s.h = this;
+        s.on("data", onSocketData);
+        s.on("drain", onSocketEvent);
+        s.on("close", onSocketEvent);
+        s.on("error", onSocketEvent);
+        this.conn_ = s;
+        return;
+      }
+      case Op.OPENED: {
+        // The TCP connection is up: send CONNECT (MQTT 3.1).
+        const w = o.will;
+        const len = encodeConnect(tx, 0, this.clientId_, v[V.KEEPALIVE], o.clean_session !== false,
+          w ? w.topic : "", w && w.message !== undefined ? w.message : "", w ? w.qos || 0 : 0, w ? !!w.retain : false,
+          o.username || "", o.password || "");
+        if (len < 0) {
+          this.x_(Op.FAIL, len);
+          return this.x_(Op.DROP, len, false);
+        }
+        this.state_ = State.CONNACK_WAIT;
+        v[V.SINCE] = p.time();
+        this.conn_!.write(E.toString(tx.subarray(0, len)));
+        this.sent_ += len;
+        return;
+      }
+      case Op.CLOSED: {
+        // `close` gives a boolean, `error` an object with a message.
+        this.conn_ = null;
+        if (this.readPos_ < this.writePos_ || this.skip_) this.emit("error", "truncated packet", Err.MALFORMED);
+        // Closed before CONNACK (e.g. a TLS handshake the broker refused): said, then retried with backoff.
+        else if (this.state_ !== State.CONNECTED) this.emit("error", "connection closed before CONNACK" + (a && a.message ? ": " + a.message : ""), Err.CONNECTION_LOST);
+        return this.x_(Op.DROP, Err.CONNECTION_LOST, true);
+      }
+      case Op.DROP: {
+        // Ends the current connection (nothing more of it is handled) and, with `b` (retry) and
+        // reconnect on, waits to reconnect with exponential backoff and jitter, moving on to the next
+        // broker; `a` is the reason.
+        const wasConnected = this.connected;
+        this.connected = false;
+        const s = this.conn_;
+        this.conn_ = null;
+        if (s) s.end();
+        this.readPos_ = this.writePos_ = this.skip_ = 0;
+        this.resets_++;
+        v[V.PING_AT] = 0;
+        const q = v[V.SUBS_AT];
+        for (let k = 0; k < this.subs_.length; k += 4) v[q + k / 4] = 0; // a SUBACK that never came
+        if (b && o.reconnect !== false) {
+          const wait = Math.min(o.reconnect_max || 60000, (o.reconnect_min || 1000) * Math.pow(2, Math.min(v[V.ATTEMPTS], 16)));
+          v[V.ATTEMPTS]++;
+          v[V.SERVER]++;
+          this.state_ = State.BACKOFF;
+          v[V.RECONNECT_AT] = p.time() + (wait * (0.5 + p.random() / 2)) / 1000;
+        } else {
+          if (this.timer_) p.clearInterval(this.timer_);
+          this.timer_ = null;
+          this.state_ = State.IDLE;
+        }
+        if (wasConnected) this.emit("disconnected", errorText(a), a);
+        return;
+      }
+      case Op.FAIL:
+        this.emit("error", errorText(a), a);
+        return a;
+      case Op.SEND_SUBSCRIBE: {
+        // SUBSCRIBE for subscription `a`, its packet id then awaiting the SUBACK; or with a < 0,
+        // UNSUBSCRIBE for filter `b`.
+        const id = this.x_(Op.NEXT_ID);
+        const len = encodeFilterList(tx, 0, a < 0 ? PacketType.UNSUBSCRIBE : PacketType.SUBSCRIBE, id, [a < 0 ? b : this.subs_[a]], a < 0 ? null : [this.subs_[a + 3]]);
+        if (len < 0) return this.x_(Op.FAIL, len);
+        if (a >= 0) v[v[V.SUBS_AT] + a / 4] = id;
+        this.conn_!.write(E.toString(tx.subarray(0, len)));
+        this.sent_ += len;
+        return;
+      }
+      case Op.NEXT_ID:
+        // The next packet id: 1..65535, wrapping, never one still in use by a slot or an awaited SUBACK
+        // (MQTT 2.3.1).
+        for (;;) {
+          const id = (v[V.NEXT_ID] = (v[V.NEXT_ID] % 65535) + 1);
+          let used = false;
+          for (let i = 0; i < n; i++) if (v[V.SLOTS + i * SLOT_SIZE + S.STATE] && v[V.SLOTS + i * SLOT_SIZE + S.ID] === id) used = true;
+          const q = v[V.SUBS_AT];
+          for (let k = 0; k < this.subs_.length; k += 4) if (v[q + k / 4] === id) used = true;
+          if (!used) return id;
+        }
+      case Op.FIRST_DELIVERY: {
+        // True for a QoS 2 packet id `a` not delivered yet, which it then remembers until PUBREL (MQTT
+        // 4.3.3); a repeat is acknowledged again. With no room to remember it, it stays unacknowledged
+        // (the broker sends it again) and `error` says busy.
+        const ids = V.SLOTS + n * SLOT_SIZE;
+        let free = -1;
+        for (let i = 0; i < n; i++) {
+          if (v[ids + i] === a) {
+            this.conn_!.write(String.fromCharCode(0x50, 2, a >> 8, a & 255));
+            return false;
+          }
+          if (!v[ids + i] && free < 0) free = i;
+        }
+        if (free < 0) {
+          this.x_(Op.FAIL, Err.BUSY);
+          return false;
+        }
+        v[ids + free] = a;
+        return true;
+      }
+      case Op.PUBLISH_EVENT:
+        // The `publish` event of Espruino's MQTT module (its strings and object allocate).
+        this.emit("publish", { topic: m.topic(), message: m.text(), qos: m.qos, retain: m.retain, dup: m.dup });
     }
-    const id = m.packetId;
-    if (type === PacketType.PUBLISH) {
-      // QoS 1 (MQTT 4.3.2) or QoS 2, delivered once per id until its PUBREL (MQTT 4.3.3).
-      if (m.qos === 2 && !this.firstDelivery_(id)) return;
-      const subs = this.subs_;
-      for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && topicMatches(subs[k + 1], m.buf, m.topicStart, m.topicEnd)) subs[k + 2](m);
-      if (this.listeners_.message || this.listeners_.publish) this.emitMessage_();
-      // The handlers may have dropped the connection.
-      if (this.conn_) this.send_(this.tx_, encodeAck(this.tx_, 0, m.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, id));
-    } else if (type === PacketType.CONNACK) {
-      // Refused, or connected (MQTT 3.2); then resend what was not acknowledged.
-      const clean = this.opt_.clean_session !== false;
-      if (m.returnCode || (clean && m.sessionPresent)) {
-        // Refused (MQTT 3.2.2.3, words as literals here like errorText's), or a session kept against a
-        // clean start (MQTT-3.2.2-1).
-        this.emit("error", m.returnCode ? "connection refused: " + ["", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"][m.returnCode] : errorText(Err.PROTOCOL), m.returnCode ? Err.REFUSED : Err.PROTOCOL);
-        return this.drop_(m.returnCode ? Err.REFUSED : Err.PROTOCOL, true);
-      }
-      this.state_ = State.CONNECTED;
-      this.connected = true;
-      v[V.ATTEMPTS] = 0;
-      v[V.LAST_RECEIVED] = v[V.LAST_SENT] = this.platform_.time();
-      const n = this.limits_.inflight;
-      // Resend what the broker has not acknowledged, with DUP and the original ids (MQTT 4.4).
-      for (let i = 0; i < n; i++) {
-        const at = V.SLOTS + i * SLOT_SIZE + S.STATE;
-        if (v[at] === Slot.SENT) {
-          this.slots_[i][0] |= 8;
-          v[at] = Slot.QUEUED;
-        } else if (v[at] === Slot.RELEASED) v[at] = Slot.RELEASE_QUEUED;
-      }
-      if (!m.sessionPresent) {
-        // A new session: no incoming QoS 2 state (MQTT-3.1.2-6), no subscriptions (MQTT 3.2.2.2).
-        for (let i = 0; i < n; i++) v[V.SLOTS + n * SLOT_SIZE + i] = 0;
-        for (let k = 0; k < this.subs_.length; k += 4) this.sendSubscribe_(k);
-      }
-      this.flush_();
-      this.emit("connected", m.sessionPresent);
-    } else if (type === PacketType.PUBACK || type === PacketType.PUBCOMP) {
-      const s = this.findSlot_(id, type === PacketType.PUBACK ? Slot.SENT : Slot.RELEASED);
-      if (s < 0) return;
-      v[V.SLOTS + s * SLOT_SIZE + S.STATE] = Slot.FREE;
-      this.emit("puback", id);
-      this.flush_();
-    } else if (type === PacketType.PUBREC) { // answer with PUBREL (MQTT-4.3.3-1), paced like the PUBLISH
-      const s = this.findSlot_(id, Slot.SENT);
-      if (s < 0) return this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBREL, id));
-      v[V.SLOTS + s * SLOT_SIZE + S.STATE] = Slot.RELEASE_QUEUED;
-      this.flush_();
-    } else if (type === PacketType.PUBREL) {
-      const ids = V.SLOTS + this.limits_.inflight * SLOT_SIZE;
-      for (let i = 0; i < this.limits_.inflight; i++) if (v[ids + i] === id) v[ids + i] = 0;
-      this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBCOMP, id));
-    } else if (type === PacketType.SUBACK) {
-      const q = this.v_[V.SUBS_AT];
-      const code = m.buf[m.payloadStart];
-      for (let k = 0; k < this.subs_.length; k += 4) {
-        if (v[q + k / 4] !== id) continue;
-        v[q + k / 4] = 0;
-        if (code === 0x80) this.emit("subscribed_fail", this.subs_[k]);
-        else this.emit("subscribed", this.subs_[k], code);
-      }
-    } else if (type === PacketType.UNSUBACK) this.emit("unsubscribed", id);
-    else v[V.PING_AT] = 0; // PINGRESP
-  }
-
-  /** True for a QoS 2 packet id not delivered yet, which it then remembers until PUBREL (MQTT 4.3.3);
-   *  a repeat is acknowledged again. With no room to remember it, it stays unacknowledged (the broker
-   *  sends it again) and `error` says busy. */
-  private firstDelivery_(id: number): boolean {
-    const v = this.v_;
-    const ids = V.SLOTS + this.limits_.inflight * SLOT_SIZE;
-    let free = -1;
-    for (let i = 0; i < this.limits_.inflight; i++) {
-      if (v[ids + i] === id) {
-        this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBREC, id));
-        return false;
-      }
-      if (!v[ids + i] && free < 0) free = i;
-    }
-    if (free < 0) {
-      this.fail_(Err.BUSY);
-      return false;
-    }
-    v[ids + free] = id;
-    return true;
-  }
-
-  // ---- sending ---------------------------------------------------------------------------------------
-
-  send_(buf: Uint8Array, len: number): void {
-    if (!this.conn_ || len < 0) return;
-    this.conn_.write(E.toString(buf.subarray(0, len)));
-    this.sent_ += len;
-  }
-
-  /** Sends queued PUBLISH and PUBREL packets, oldest first, while the send window has room. */
-  flush_(): void {
-    const v = this.v_;
-    const n = this.limits_.inflight;
-    for (;;) {
-      let oldest = -1;
-      for (let i = 0; i < n; i++) {
-        const st = v[V.SLOTS + i * SLOT_SIZE + S.STATE];
-        if ((st === Slot.QUEUED || st === Slot.RELEASE_QUEUED) && (oldest < 0 || v[V.SLOTS + i * SLOT_SIZE + S.SEQ] < v[V.SLOTS + oldest * SLOT_SIZE + S.SEQ])) oldest = i;
-      }
-      if (oldest < 0 || this.state_ !== State.CONNECTED) return;
-      const at = V.SLOTS + oldest * SLOT_SIZE;
-      const publish = v[at + S.STATE] === Slot.QUEUED;
-      const len = publish ? v[at + S.LEN] : 4;
-      if (this.sent_ - this.drained_ > this.window_) return;
-      v[at + S.STATE] = publish ? Slot.SENT : Slot.RELEASED;
-      if (publish) this.send_(this.slots_[oldest], len);
-      else this.send_(this.tx_, encodeAck(this.tx_, 0, PacketType.PUBREL, v[at + S.ID]));
-    }
-  }
-
-  /** SUBSCRIBE for subscription `k`; its packet id waits for the SUBACK. */
-  private sendSubscribe_(k: number): void {
-    const id = this.nextId_();
-    const len = encodeFilterList(this.tx_, 0, PacketType.SUBSCRIBE, id, [this.subs_[k]], [this.subs_[k + 3]]);
-    if (len < 0) return void this.fail_(len);
-    this.v_[this.v_[V.SUBS_AT] + k / 4] = id;
-    this.send_(this.tx_, len);
-  }
-
-  // ---- slots and ids ---------------------------------------------------------------------------------
-
-  /** The slot in state `s` holding packet id `id` (any id when negative), or -1. */
-  private findSlot_(id: number, s: Slot): number {
-    for (let i = 0; i < this.limits_.inflight; i++) if ((id < 0 || this.v_[V.SLOTS + i * SLOT_SIZE + S.ID] === id) && this.v_[V.SLOTS + i * SLOT_SIZE + S.STATE] === s) return i;
-    return -1;
-  }
-
-  /** The next packet id: 1..65535, wrapping, never one still in use by a slot (MQTT 2.3.1). */
-  private nextId_(): number {
-    const v = this.v_;
-    for (;;) {
-      const id = (v[V.NEXT_ID] = (v[V.NEXT_ID] % 65535) + 1);
-      let used = false;
-      for (let i = 0; i < this.limits_.inflight; i++) if (v[V.SLOTS + i * SLOT_SIZE + S.STATE] && v[V.SLOTS + i * SLOT_SIZE + S.ID] === id) used = true;
-      const q = this.v_[V.SUBS_AT];
-      for (let k = 0; k < this.subs_.length; k += 4) if (v[q + k / 4] === id) used = true;
-      if (!used) return id;
-    }
-  }
-
-  private findSub_(filter: string): number {
-    for (let k = 0; k < this.subs_.length; k += 4) if (this.subs_[k] === filter) return k;
-    return -1;
   }
 }
+
+Client.prototype.push_ = framePush;
+Client.prototype.onFrameError = Client.prototype.x_;

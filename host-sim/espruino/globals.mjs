@@ -47,4 +47,15 @@ export function installGlobals(context, { loop, hw, log, modules, builtins, onLo
     },
   });
   context.global = context;
+  // Every object's events, as Espruino keeps them: `on` appends to the array in property "#on<event>"
+  // (measured on 2v29: an array even for one listener, kept empty after removeListener), `emit` queues
+  // the calls for a later pass of the loop, never during the call.
+  vm.runInContext(`(function (later) {
+    function def(name, fn) { Object.defineProperty(Object.prototype, name, { value: fn, writable: true, configurable: true }); }
+    def("on", function (event, fn) { var k = "#on" + event; if (!Array.isArray(this[k])) this[k] = []; this[k].push(fn); return this; });
+    def("addListener", Object.prototype.on);
+    def("removeListener", function (event, fn) { var l = this["#on" + event]; if (l && l.indexOf(fn) >= 0) l.splice(l.indexOf(fn), 1); return this; });
+    def("removeAllListeners", function (event) { for (var k in this) if (k.indexOf("#on") === 0 && (event === undefined || k === "#on" + event)) delete this[k]; return this; });
+    def("emit", function (event) { var self = this, l = (this["#on" + event] || []).slice(), args = Array.prototype.slice.call(arguments, 1); later(function () { for (var i = 0; i < l.length; i++) l[i].apply(self, args); }); return this; });
+  })`, context)(loop.later);
 }

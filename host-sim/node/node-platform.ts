@@ -41,7 +41,7 @@ function espruinoSocket(node: net.Socket, onOpen: (this: Socket) => void, upEven
   // As on the interpreter: byte strings of at most 536 bytes.
   node.on("data", (d: Buffer) => { for (let o = 0; o < d.length; o += 536) emit("data", d.toString("latin1", o, Math.min(d.length, o + 536))); });
   node.on("error", (e: NodeJS.ErrnoException & { reason?: string }) => emit("error", { type: e.code, message: e.reason || e.message }));
-  node.on("close", () => emit("close"));
+  node.on("close", () => emit("close", false)); // as Espruino: close gives a boolean (had an error)
   return s;
 }
 
@@ -68,7 +68,7 @@ export function nodePlatform(): Platform {
       ca: options.ca && pem(options.ca, false), cert: options.cert && pem(options.cert, false), key: options.key && pem(options.key, true),
     }), onOpen, "secureConnect"),
     time: () => performance.now() / 1000,
-    setInterval: (fn, ms) => setInterval(fn, ms),
+    setInterval: (fn, ms, arg) => setInterval(fn, ms, arg),
     clearInterval: (h) => clearInterval(h),
     random: Math.random,
   };

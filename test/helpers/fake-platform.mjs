@@ -40,14 +40,14 @@ export function fakePlatform() {
           onOpen: () => onOpen.call(c),
           onData: (_c, d) => fire("data", typeof d === "string" ? d : String.fromCharCode(...d)),
           onDrain: () => fire("drain"),
-          onClose: () => fire("close"),
+          onClose: () => fire("close", false), // as Espruino: close gives a boolean
         },
       };
       conns.push(c);
       return c;
     },
     time: () => now / 1000,
-    setInterval(fn, ms) { ticker = fn; period = ms; nextTick = now + ms; return 1; },
+    setInterval(fn, ms, arg) { ticker = () => fn(arg); period = ms; nextTick = now + ms; return 1; },
     clearInterval() { ticker = null; },
     random: () => 0.5,
   };
