@@ -210,8 +210,24 @@ export class PacketView {
  *  returns the packet type, or an Err for anything the spec calls malformed. */
 export function decodePacket(buf: Uint8Array, start: number, end: number, v: PacketView): number {
   "ram";
-  // On the interpreter every byte of a function's text is read on each call: PUBLISH, the packet that
-  // comes by the thousand, is decoded here at the end; every other packet in decodeControl.
+  // On the interpreter every byte of a function's text is read on each call: here only the packet that
+  // comes by the thousand, a QoS 0 PUBLISH with a one-byte Remaining Length and a plain ASCII topic
+  // (MQTT 3.3); everything else, checks that fail included, in decodeAny.
+  const te = start + 4 + ((buf[start + 2] << 8) | buf[start + 3]);
+  if ((buf[start] & 0xfe) !== 0x30 || buf[start + 1] + 2 !== end - start || end - start < 4 || te > end || te === start + 4 ||
+    !ESPRUINO || NOT_PLAIN.test(E.toString(buf.subarray(start + 4, te)))) return decodeAny(buf, start, end, v);
+  v.type = PacketType.PUBLISH;
+  v.qos = v.packetId = 0;
+  v.dup = false;
+  v.retain = (buf[start] & 1) === 1;
+  v.topicStart = start + 4;
+  v.topicEnd = v.payloadStart = te;
+  v.payloadEnd = end;
+  return PacketType.PUBLISH;
+}
+
+/** decodePacket for every packet. */
+function decodeAny(buf: Uint8Array, start: number, end: number, v: PacketView): number {
   if (end - start < 2) return Err.MALFORMED;
   let p = start + 2;
   if (buf[start + 1] < 128) {

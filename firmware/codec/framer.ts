@@ -41,10 +41,14 @@ export function framePush(this: FrameState, chunk: string | Uint8Array): void {
       this.readPos_ = 0;
     }
     if (this.writePos_ + len > buf.length) {
-      // Only a chunk longer than maxChunk gets here: appended in maxChunk pieces (transient strings).
+      // Only a chunk longer than maxChunk gets here: appended in pieces (transient strings), each as
+      // large as the buffer holds once its partial packet is moved to the front (at least maxChunk).
       // Nothing more of it is framed once the stream is reset (the session gave the connection up).
       const resets = this.resets_;
-      for (let i = 0; i < len && this.resets_ === resets; i += this.maxChunk_) framePush.call(this, typeof chunk === "string" ? chunk.substring(i, i + this.maxChunk_) : chunk.subarray(i, i + this.maxChunk_));
+      for (let i = 0, n = 0; i < len && this.resets_ === resets; i += n) {
+        n = buf.length - this.writePos_ + this.readPos_;
+        framePush.call(this, typeof chunk === "string" ? chunk.substring(i, i + n) : chunk.subarray(i, i + n));
+      }
       return;
     }
   }

@@ -8,7 +8,7 @@
 // listeners are kept by Espruino's own `on` (in the object's "#on<event>" lists) and called in turn.
 import { PacketType, decodePacket, encodeConnect, encodePublish, encodeFilterList, checkFilter } from "../codec/codec";
 import { framePush } from "../codec/framer";
-import { bytesOf, writeLength } from "../codec/bytes";
+import { bytesOf, writeLength, NOT_PLAIN } from "../codec/bytes";
 import type { Platform, Socket } from "../platform";
 import { Message, MessageHandler, MESSAGE_METHODS } from "./message";
 import { Err, errorText } from "../errors";
@@ -75,39 +75,41 @@ function onTick(c: Client) {
  *  framer state (codec/framer.ts FrameState). */
 export class Client {
   // Hot members first: Espruino finds a property by walking the object's list in order.
-  /** The connection, or null. */
-  conn_: Socket | null = null;
-  /** Bytes written since start, and the count when the socket last drained: their difference is unsent. */
-  sent_ = 0;
-  drained_ = 0;
-  state_ = State.IDLE;
-  /** True after CONNACK 0 until the connection is lost. */
-  connected = false;
-  /** The last topic publish sent on the fast path, and its field (length + bytes) as a byte string. */
-  topic_ = "";
-  topicField_ = "";
-  /** Limits.txWindow: bytes written and not yet drained past which publish says BUSY. */
-  window_: number;
-  /** Set when data arrived since the last tick. */
-  received_ = 0;
-  /** QoS 1/2 messages held in slots, queued or awaiting acknowledgement. */
-  pending = 0;
-  /** The framer's state (FrameState): receive buffer, positions, sizes. */
-  rx_: Uint8Array;
+  // Members in the order the interpreter needs them most: it finds a property by walking the object's
+  // list in order, so the framer's loop (per packet), then receiving and publishing come first.
+  /** The framer's state (FrameState): positions in the receive buffer, sizes, the buffer. */
   readPos_ = 0;
   writePos_ = 0;
   skip_ = 0;
+  maxPacket_ = 0;
+  msg_: Message = null!;
+  state_ = State.IDLE;
+  /** Four entries per subscription: filter, its UTF-8 bytes as a byte string (the same string when it is
+   *  ASCII), handler, QoS. */
+  subs_: any[] = [];
+  /** The last topic publish sent on the fast path, and its field (length + bytes) as a byte string. */
+  topic_ = "";
+  /** True after CONNACK 0 until the connection is lost. */
+  connected = false;
+  topicField_ = "";
+  /** Bytes written since start, and the count when the socket last drained: their difference is unsent. */
+  sent_ = 0;
+  drained_ = 0;
+  /** Limits.txWindow: bytes written and not yet drained past which publish says BUSY. */
+  window_ = 0;
+  /** The connection, or null. */
+  conn_: Socket | null = null;
+  rx_: Uint8Array = null!;
+  /** Set when data arrived since the last tick. */
+  received_ = 0;
+  maxChunk_ = 0;
   resets_ = 0;
-  maxPacket_: number;
-  maxChunk_: number;
+  /** QoS 1/2 messages held in slots, queued or awaiting acknowledgement. */
+  pending = 0;
   /** The framer's push (codec/framer.ts), as a method of the client. */
   push_!: (chunk: string) => void;
   /** FrameSink.onFrameError: x_ itself, whose negative ops are framing errors. */
   onFrameError!: (err: number, header: number, id: number) => void;
-  msg_: Message;
-  /** Four entries per subscription: filter, its UTF-8 bytes as a byte string (the same string when it is
-   *  ASCII), handler, QoS. */
-  subs_: any[] = [];
   v_: Float64Array;
   tx_: Uint8Array;
   /** The QoS 1/2 slots' packets, v_[V.SLOT_BYTES] bytes each. */
@@ -250,9 +252,12 @@ export class Client {
     const type = decodePacket(buf, start, end, m);
     if (type !== PacketType.PUBLISH || this.state_ !== State.CONNECTED || m.qos) return this.x_(Op.CONTROL, type);
     const subs = this.subs_;
-    const t = subs.length ? E.toString(buf.subarray(m.topicStart, m.topicEnd)) : "";
-    for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && topicMatches(subs[k + 1], t)) subs[k + 2](m);
-    if ((this as any)["#onmessage"]) this.emit("message", m.topic(), m.text());
+    const l = (this as any)["#onmessage"];
+    // The topic as a byte string, for the filters (equal bytes first: no call) and, flagged UTF-8 where
+    // the build has Unicode and the topic is not plain ASCII, for the listeners.
+    const t = subs.length || l ? E.toString(buf.subarray(m.topicStart, m.topicEnd)) : "";
+    for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && (subs[k + 1] === t || topicMatches(subs[k + 1], t))) subs[k + 2](m);
+    if (l) this.emit("message", E.asUTF8 && NOT_PLAIN.test(t) ? E.asUTF8(t) : t, E.toString(buf.subarray(m.payloadStart, end)));
     if ((this as any)["#onpublish"]) this.x_(Op.PUBLISH_EVENT);
   }
 
