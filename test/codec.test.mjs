@@ -113,12 +113,12 @@ for (const { label, codec, todo, name: branch } of codecBranches()) {
       ["unsubscribe bad filter", () => codec.encodeUnsubscribe(buf, 0, 1, ["#/a"]), "BAD_FILTER"],
       ["ack packet id 0", () => codec.encodeAck(buf, 0, TYPES.puback, 0), "BAD_PACKET_ID"],
       ["ack of a non-ack type", () => codec.encodeAck(buf, 0, TYPES.publish, 1), "BAD_ARGUMENT"],
-      ["connect will QoS 3", () => codec.encodeConnect(buf, 0, "c", 60, true, "w", "x", 3, false, "", ""), "BAD_QOS"],
-      ["connect will topic with wildcard", () => codec.encodeConnect(buf, 0, "c", 60, true, "w/#", "x", 0, false, "", ""), "BAD_TOPIC"],
-      ["connect will QoS without will", () => codec.encodeConnect(buf, 0, "c", 60, true, "", "", 1, false, "", ""), "BAD_ARGUMENT"],
-      ["connect password without user", () => codec.encodeConnect(buf, 0, "c", 60, true, "", "", 0, false, "", "p"), "BAD_ARGUMENT"],
-      ["connect empty id without clean session", () => codec.encodeConnect(buf, 0, "", 60, false, "", "", 0, false, "", ""), "BAD_ARGUMENT"],
-      ["connect keepalive 65536", () => codec.encodeConnect(buf, 0, "c", 65536, true, "", "", 0, false, "", ""), "BAD_ARGUMENT"],
+      ["connect will QoS 3", () => codec.encodeConnect(buf, 0, "c", 60, { will: { topic: "w", message: "x", qos: 3 } }), "BAD_QOS"],
+      ["connect will topic with wildcard", () => codec.encodeConnect(buf, 0, "c", 60, { will: { topic: "w/#", message: "x" } }), "BAD_TOPIC"],
+      ["connect will with an empty topic", () => codec.encodeConnect(buf, 0, "c", 60, { will: { topic: "", message: "x" } }), "BAD_TOPIC"],
+      ["connect password without user", () => codec.encodeConnect(buf, 0, "c", 60, { password: "p" }), "BAD_ARGUMENT"],
+      ["connect empty id without clean session", () => codec.encodeConnect(buf, 0, "", 60, { clean_session: false }), "BAD_ARGUMENT"],
+      ["connect keepalive 65536", () => codec.encodeConnect(buf, 0, "c", 65536, {}), "BAD_ARGUMENT"],
       ["negative offset", () => codec.encodePingreq(buf, -1), "BUFFER_TOO_SMALL"],
     ];
     var buf = new Uint8Array(64).fill(0xee);

@@ -53,24 +53,35 @@ export function checkFilter(filter: string): number {
   return 0;
 }
 
-/** Encodes CONNECT (MQTT 3.1) with protocol "MQTT" level 4. Empty `willTopic`, `username`, `password`
- *  mean absent; a password needs a username (MQTT-3.1.2-22). */
-export function encodeConnect(
-  buf: Uint8Array, off: number, clientId: string, keepAlive: number, cleanSession: boolean,
-  willTopic: string, willMessage: Bytes, willQos: number, willRetain: boolean,
-  username: string, password: Bytes,
-): number {
+/** CONNECT's optional fields, named as the session's Options name them (MQTT 3.1.2, 3.1.3). */
+export interface ConnectFields {
+  /** Clean session (MQTT 3.1.2.4); true unless false. */
+  clean_session?: boolean;
+  will?: { topic: string; message?: Bytes; qos?: number; retain?: boolean };
+  username?: string;
+  password?: Bytes;
+}
+
+/** Encodes CONNECT (MQTT 3.1) with protocol "MQTT" level 4; an empty username or password is absent,
+ *  and a password needs a username (MQTT-3.1.2-22). */
+export function encodeConnect(buf: Uint8Array, off: number, clientId: string, keepAlive: number, o: ConnectFields): number {
+  const clean = o.clean_session !== false;
+  const w = o.will;
+  const willQos = w ? w.qos || 0 : 0;
+  const username = o.username || "";
+  const password = o.password || "";
   if (!(keepAlive >= 0 && keepAlive <= 65535) || typeof clientId !== "string") return Err.BAD_ARGUMENT;
-  if (clientId.length === 0 && !cleanSession) return Err.BAD_ARGUMENT; // MQTT-3.1.3-7
-  if (willTopic ? willQos !== 0 && willQos !== 1 && willQos !== 2 : willQos || willRetain) return willTopic ? Err.BAD_QOS : Err.BAD_ARGUMENT; // MQTT-3.1.2-13, -15
-  if (password && password.length && !username) return Err.BAD_ARGUMENT;
+  if (clientId.length === 0 && !clean) return Err.BAD_ARGUMENT; // MQTT-3.1.3-7
+  if (willQos !== 0 && willQos !== 1 && willQos !== 2) return Err.BAD_QOS; // MQTT-3.1.2-14
+  if (w && (typeof w.topic !== "string" || !w.topic.length || NOT_IN_TOPIC.test(w.topic))) return Err.BAD_TOPIC; // MQTT-4.7.3-1, -3.3.2-2
+  if (password.length && !username) return Err.BAD_ARGUMENT;
   // The fields in packet order, each with its kind: 1 a UTF-8 string, 2 a topic name, 0 bytes.
   const fields: (Bytes | null)[] = [bytesOf(clientId)];
   const kinds = [1];
   // Will message and password: a string's UTF-8, or bytes as they are.
-  if (willTopic) { fields.push(bytesOf(willTopic), typeof willMessage === "string" ? bytesOf(willMessage) : willMessage); kinds.push(2, 0); }
+  if (w) { fields.push(bytesOf(w.topic), typeof w.message === "string" ? bytesOf(w.message) : w.message === undefined ? "" : w.message); kinds.push(2, 0); }
   if (username) { fields.push(bytesOf(username)); kinds.push(1); }
-  if (password && password.length) { fields.push(typeof password === "string" ? bytesOf(password) : password); kinds.push(0); }
+  if (password.length) { fields.push(typeof password === "string" ? bytesOf(password) : password); kinds.push(0); }
   let rem = 10;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i];
@@ -78,11 +89,9 @@ export function encodeConnect(
     if (f === null || f.length > 65535) return kinds[i] === 0 && f === null ? Err.BAD_ARGUMENT : Err.BAD_STRING;
     rem += 2 + f.length;
   }
-  if (willTopic && (!fields[1]!.length || NOT_IN_TOPIC.test(willTopic))) return Err.BAD_TOPIC; // MQTT-4.7.3-1, -3.3.2-2
   let p = beginPacket(buf, off, PacketType.CONNECT << 4, rem);
   if (p < 0) return p;
-  const flags = (cleanSession ? 2 : 0) | (willTopic ? 4 | (willQos << 3) | (willRetain ? 32 : 0) : 0) |
-    (username ? 128 : 0) | (password && password.length ? 64 : 0);
+  const flags = (clean ? 2 : 0) | (w ? 4 | (willQos << 3) | (w.retain ? 32 : 0) : 0) | (username ? 128 : 0) | (password.length ? 64 : 0);
   buf[p] = 0; buf[p + 1] = 4; buf[p + 2] = 77; buf[p + 3] = 81; buf[p + 4] = 84; buf[p + 5] = 84; // "MQTT"
   buf[p + 6] = 4;
   buf[p + 7] = flags;

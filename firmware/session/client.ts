@@ -31,6 +31,8 @@ const enum V {
 }
 const enum S { LEN = 0, ID = 1, STATE = 2, SEQ = 3 }
 const SLOT_SIZE = 4;
+/** The Espruino platform: its natives, made when the first client needs them (Platform). */
+let natives: Platform | undefined;
 
 /** The cold operations of Client.x_ (a negative op is the framer's error report). */
 const enum Op {
@@ -125,29 +127,35 @@ export class Client {
   /** Removes every listener of `event`, or of all events (Espruino's own). */
   declare removeAllListeners: (event?: string) => this;
 
-  /** `server`: a host, "host:port", or a list to fail over between. */
-  constructor(server: string | string[], options: Options | undefined, limits: Limits, platform: Platform) {
+  /** `server`: a host, "host:port", or a list to fail over between; `limits` default to an ESP8266's
+   *  (boards/esp8266.json); `platform` to Espruino's natives. */
+  constructor(server: string | string[], options?: Options, limits?: Partial<Limits>, platform?: Platform) {
     // The options kept are a copy without `limits` and `platform`, so that the caller's object (and its
     // limits) can go.
     const opt: any = (this.opt_ = {});
     for (const k in options) if (k !== "limits" && k !== "platform") opt[k] = (options as any)[k];
     const servers = (this.servers_ = typeof server === "string" ? [server] : server);
     if (!servers || !servers.length || typeof servers[0] !== "string") throw new Error("MQTT: no server");
-    this.platform_ = platform;
-    this.window_ = limits.txWindow;
-    this.clientId_ = opt.client_id === undefined ? "wisp" + (platform.time() * 1e6 % 1e9 | 0).toString(36) + (platform.random() * 1e6 | 0) : opt.client_id;
-    this.tx_ = new Uint8Array(limits.txBuffer);
-    this.slots_ = new Uint8Array(limits.inflight * limits.inflightBytes);
-    const v = (this.v_ = new Float64Array(V.SLOTS + limits.inflight * (SLOT_SIZE + 1) + limits.maxSubscriptions));
+    // Espruino's own functions, one object shared by every client: no function of ours.
+    const p = (this.platform_ = platform || natives || (natives = { connect: require("net").connect, time: getTime, setInterval: setInterval, clearInterval: clearInterval, random: Math.random }));
+    const l: Partial<Limits> = limits || {};
+    const inflight = l.inflight || 4;
+    const slotBytes = l.inflightBytes || 128;
+    const subs = l.maxSubscriptions || 4;
+    this.window_ = l.txWindow || 1024;
+    this.maxPacket_ = l.maxPacket || 256;
+    this.maxChunk_ = l.maxChunk || 128;
+    this.clientId_ = opt.client_id === undefined ? "wisp" + (p.time() * 1e6 % 1e9 | 0).toString(36) + (p.random() * 1e6 | 0) : opt.client_id;
+    this.tx_ = new Uint8Array(l.txBuffer || 128);
+    this.slots_ = new Uint8Array(inflight * slotBytes);
+    const v = (this.v_ = new Float64Array(V.SLOTS + inflight * (SLOT_SIZE + 1) + subs));
     v[V.KEEPALIVE] = opt.keep_alive === undefined ? 60 : opt.keep_alive;
-    v[V.INFLIGHT] = limits.inflight;
-    v[V.SLOT_BYTES] = limits.inflightBytes;
-    v[V.MAX_SUBS] = limits.maxSubscriptions;
-    v[V.SUBS_AT] = V.SLOTS + limits.inflight * (SLOT_SIZE + 1);
-    this.maxPacket_ = limits.maxPacket;
-    this.maxChunk_ = limits.maxChunk;
+    v[V.INFLIGHT] = inflight;
+    v[V.SLOT_BYTES] = slotBytes;
+    v[V.MAX_SUBS] = subs;
+    v[V.SUBS_AT] = V.SLOTS + inflight * (SLOT_SIZE + 1);
     const m = (this.msg_ = Object.create(MESSAGE_METHODS));
-    m.buf = this.rx_ = new Uint8Array(limits.maxPacket + limits.maxChunk);
+    m.buf = this.rx_ = new Uint8Array(this.maxPacket_ + this.maxChunk_);
   }
 
   /** Calls the listeners of `event` (added with Espruino's own `on`) with up to two arguments, at once. */
@@ -485,6 +493,8 @@ export class Client {
         v[V.SINCE] = p.time();
         this.readPos_ = this.writePos_ = this.skip_ = 0;
         this.resets_++;
+        // TLS from Espruino's tls module, looked up only when wanted: an ESP8266 has none.
+        if (tls && p === natives && !p.tls) try { p.tls = require("tls").connect; } catch (e) { /* said below */ }
         if (tls && !p.tls) {
           this.emit("error", "TLS is not available on this board", Err.BAD_ARGUMENT);
           return this.x_(Op.DROP, Err.BAD_ARGUMENT, false);
@@ -507,10 +517,7 @@ export class Client {
       }
       case Op.OPENED: {
         // The TCP connection is up: send CONNECT (MQTT 3.1).
-        const w = o.will;
-        const len = encodeConnect(tx, 0, this.clientId_, v[V.KEEPALIVE], o.clean_session !== false,
-          w ? w.topic : "", w && w.message !== undefined ? w.message : "", w ? w.qos || 0 : 0, w ? !!w.retain : false,
-          o.username || "", o.password || "");
+        const len = encodeConnect(tx, 0, this.clientId_, v[V.KEEPALIVE], o);
         if (len < 0) {
           this.x_(Op.FAIL, len);
           return this.x_(Op.DROP, len, false);

@@ -23,9 +23,10 @@ const asBytes = (p) => (p == null ? "" : typeof p === "string" ? p : new Uint8Ar
 export function encodeFromPacket(buf, off, p, codec = defaultCodec) {
   switch (p.cmd) {
     case "connect":
-      return codec.encodeConnect(buf, off, p.clientId, p.keepalive, p.clean, p.will ? p.will.topic : "",
-        p.will ? asBytes(p.will.payload) : "", p.will ? p.will.qos : 0, p.will ? !!p.will.retain : false,
-        p.username || "", p.password == null ? "" : asBytes(p.password));
+      return codec.encodeConnect(buf, off, p.clientId, p.keepalive, {
+        clean_session: p.clean, username: p.username, password: p.password == null ? undefined : asBytes(p.password),
+        will: p.will ? { topic: p.will.topic, message: asBytes(p.will.payload), qos: p.will.qos, retain: !!p.will.retain } : undefined,
+      });
     case "publish":
       return codec.encodePublish(buf, off, p.topic, asBytes(p.payload), p.qos || 0, !!p.retain, !!p.dup, p.messageId || 0);
     case "puback": case "pubrec": case "pubrel": case "pubcomp":
@@ -84,7 +85,10 @@ export function espruinoCodec() {
   const env = createBareEnv({ modules: { [ES5_BUILD]: readFileSync(new URL(`../../${ES5_BUILD}`, import.meta.url), "utf8") } });
   const inner = env.context.require(ES5_BUILD);
   const U8 = vm.runInContext("Uint8Array", env.context);
-  const toInner = (args) => args.map((a) => (a instanceof Uint8Array ? new U8(a) : a && a.__innerTarget ? a.__innerTarget : a));
+  // Node Uint8Arrays become the context's, in plain objects too (encodeConnect's fields).
+  const toContext = (a) => (a instanceof Uint8Array ? new U8(a) : a && a.__innerTarget ? a.__innerTarget
+    : a && Object.getPrototypeOf(a) === Object.prototype ? Object.fromEntries(Object.entries(a).map(([k, v]) => [k, toContext(v)])) : a);
+  const toInner = (args) => args.map(toContext);
   const copyBack = (args, inArgs) => args.forEach((a, i) => { if (a instanceof Uint8Array) a.set(inArgs[i]); });
   const wrap = (v) => {
     if (typeof v === "function") {
