@@ -235,7 +235,7 @@ export function decodePacket(buf: Uint8Array, start: number, end: number, v: Pac
   return PacketType.PUBLISH;
 }
 
-/** decodePacket for every packet. */
+/** decodePacket for every packet: the fixed header and the body of each packet a client receives. */
 function decodeAny(buf: Uint8Array, start: number, end: number, v: PacketView): number {
   if (end - start < 2) return Err.MALFORMED;
   let p = start + 2;
@@ -247,9 +247,48 @@ function decodeAny(buf: Uint8Array, start: number, end: number, v: PacketView): 
     if (p + lengthOut.value !== end) return Err.MALFORMED;
   }
   const flags = buf[start] & 15;
-  v.type = buf[start] >> 4;
+  const type = (v.type = buf[start] >> 4);
   v.packetId = 0;
-  if (v.type !== PacketType.PUBLISH) return decodeControl(buf, p, end, v.type, flags, v);
+  if (type !== PacketType.PUBLISH) {
+    // Every other packet a client receives (MQTT 3.2, 3.4–3.7, 3.9, 3.11, 3.13).
+    const len = end - p;
+    switch (type) {
+      case PacketType.CONNACK: {
+        if (flags) return Err.BAD_FLAGS;
+        if (len !== 2) return Err.MALFORMED;
+        if (buf[p] & 0xfe) return Err.MALFORMED; // MQTT 3.2.2.1 reserved bits
+        v.sessionPresent = buf[p] === 1;
+        v.returnCode = buf[p + 1];
+        if (v.returnCode > 5) return Err.BAD_RETURN_CODE;
+        if (v.returnCode && v.sessionPresent) return Err.PROTOCOL; // MQTT-3.2.2-4
+        return type;
+      }
+      case PacketType.PUBACK:
+      case PacketType.PUBREC:
+      case PacketType.PUBREL:
+      case PacketType.PUBCOMP:
+      case PacketType.UNSUBACK: {
+        if (flags !== (type === PacketType.PUBREL ? 2 : 0)) return Err.BAD_FLAGS; // MQTT-3.6.1-1
+        if (len !== 2) return Err.MALFORMED;
+        v.packetId = (buf[p] << 8) | buf[p + 1];
+        return v.packetId ? type : Err.BAD_PACKET_ID;
+      }
+      case PacketType.SUBACK: {
+        if (flags) return Err.BAD_FLAGS;
+        if (len < 3) return Err.MALFORMED;
+        v.packetId = (buf[p] << 8) | buf[p + 1];
+        if (!v.packetId) return Err.BAD_PACKET_ID;
+        for (let i = p + 2; i < end; i++) if (buf[i] > 2 && buf[i] !== 0x80) return Err.BAD_RETURN_CODE; // MQTT 3.9.3
+        v.payloadStart = p + 2;
+        v.payloadEnd = end;
+        return type;
+      }
+      case PacketType.PINGRESP:
+        if (flags) return Err.BAD_FLAGS;
+        return len ? Err.MALFORMED : type;
+    }
+    return Err.UNEXPECTED_PACKET;
+  }
   // PUBLISH (MQTT 3.3)
   const qos = (flags >> 1) & 3;
   if (qos === 3) return Err.BAD_QOS; // MQTT-3.3.1-4
@@ -272,45 +311,4 @@ function decodeAny(buf: Uint8Array, start: number, end: number, v: PacketView): 
   v.packetId = (buf[topicEnd] << 8) | buf[topicEnd + 1];
   v.payloadStart = topicEnd + 2;
   return v.packetId ? PacketType.PUBLISH : Err.BAD_PACKET_ID;
-}
-
-/** The body of any other packet a client receives, at buf[p, end). */
-function decodeControl(buf: Uint8Array, p: number, end: number, type: number, flags: number, v: PacketView): number {
-  const len = end - p;
-  switch (type) {
-    case PacketType.CONNACK: {
-      if (flags) return Err.BAD_FLAGS;
-      if (len !== 2) return Err.MALFORMED;
-      if (buf[p] & 0xfe) return Err.MALFORMED; // MQTT 3.2.2.1 reserved bits
-      v.sessionPresent = buf[p] === 1;
-      v.returnCode = buf[p + 1];
-      if (v.returnCode > 5) return Err.BAD_RETURN_CODE;
-      if (v.returnCode && v.sessionPresent) return Err.PROTOCOL; // MQTT-3.2.2-4
-      return type;
-    }
-    case PacketType.PUBACK:
-    case PacketType.PUBREC:
-    case PacketType.PUBREL:
-    case PacketType.PUBCOMP:
-    case PacketType.UNSUBACK: {
-      if (flags !== (type === PacketType.PUBREL ? 2 : 0)) return Err.BAD_FLAGS; // MQTT-3.6.1-1
-      if (len !== 2) return Err.MALFORMED;
-      v.packetId = (buf[p] << 8) | buf[p + 1];
-      return v.packetId ? type : Err.BAD_PACKET_ID;
-    }
-    case PacketType.SUBACK: {
-      if (flags) return Err.BAD_FLAGS;
-      if (len < 3) return Err.MALFORMED;
-      v.packetId = (buf[p] << 8) | buf[p + 1];
-      if (!v.packetId) return Err.BAD_PACKET_ID;
-      for (let i = p + 2; i < end; i++) if (buf[i] > 2 && buf[i] !== 0x80) return Err.BAD_RETURN_CODE; // MQTT 3.9.3
-      v.payloadStart = p + 2;
-      v.payloadEnd = end;
-      return type;
-    }
-    case PacketType.PINGRESP:
-      if (flags) return Err.BAD_FLAGS;
-      return len ? Err.MALFORMED : type;
-  }
-  return Err.UNEXPECTED_PACKET;
 }
