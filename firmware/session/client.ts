@@ -265,7 +265,13 @@ export class Client {
     // the build has Unicode and the topic is not plain ASCII, for the listeners.
     const t = subs.length || l ? E.toString(buf.subarray(m.topicStart, m.topicEnd)) : "";
     for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && (subs[k + 1] === t || topicMatches(subs[k + 1], t))) subs[k + 2](m);
-    if (l) this.emit("message", E.asUTF8 && NOT_PLAIN.test(t) ? E.asUTF8(t) : t, E.toString(buf.subarray(m.payloadStart, end)));
+    if (l) {
+      // emit("message", topic, payload), inlined: one call fewer per message.
+      const tt = E.asUTF8 && NOT_PLAIN.test(t) ? E.asUTF8(t) : t;
+      const pl = E.toString(buf.subarray(m.payloadStart, end));
+      if (typeof l === "function") l.call(this, tt, pl);
+      else for (let i = 0; i < l.length; i++) l[i].call(this, tt, pl);
+    }
     if ((this as any)["#onpublish"]) this.x_(Op.PUBLISH_EVENT);
   }
 
