@@ -40,19 +40,6 @@ function writeField(buf: Uint8Array, off: number, b: Bytes, text: number): numbe
   return bad || off + 2 + len;
 }
 
-/** Checks a topic filter (MQTT 4.7.1, MQTT-4.7.1-2/-3): 0 or Err.BAD_FILTER. UTF-8 is checked where
- *  the filter is written. */
-export function checkFilter(filter: string): number {
-  if (typeof filter !== "string" || filter.length === 0) return Err.BAD_FILTER;
-  for (let i = filter.indexOf("#") < 0 && filter.indexOf("+") < 0 ? filter.length : 0; i < filter.length; i++) {
-    const c = filter.charCodeAt(i);
-    if (c !== 35 && c !== 43) continue; // '#', '+'
-    const alone = (i === 0 || filter.charCodeAt(i - 1) === 47) && (i === filter.length - 1 || filter.charCodeAt(i + 1) === 47);
-    if (!alone || (c === 35 && i !== filter.length - 1)) return Err.BAD_FILTER;
-  }
-  return 0;
-}
-
 /** CONNECT's optional fields, named as the session's Options name them (MQTT 3.1.2, 3.1.3). */
 export interface ConnectFields {
   /** Clean session (MQTT 3.1.2.4); true unless false. */
@@ -157,8 +144,16 @@ export function encodeFilterList(buf: Uint8Array, off: number, type: number, pac
   if (!filters || !filters.length) return Err.BAD_FILTER; // MQTT-3.8.3-3, MQTT-3.10.3-2
   let rem = 2;
   for (let i = 0; i < filters.length; i++) {
-    const bad = checkFilter(filters[i]);
-    if (bad) return bad;
+    // The filter (MQTT 4.7.1, MQTT-4.7.1-2/-3): not empty, '#' last and alone in its level, '+' alone in
+    // its level. UTF-8 is checked where it is written.
+    const f = filters[i];
+    if (typeof f !== "string" || f.length === 0) return Err.BAD_FILTER;
+    for (let j = f.indexOf("#") < 0 && f.indexOf("+") < 0 ? f.length : 0; j < f.length; j++) {
+      const c = f.charCodeAt(j);
+      if (c !== 35 && c !== 43) continue; // '#', '+'
+      const alone = (j === 0 || f.charCodeAt(j - 1) === 47) && (j === f.length - 1 || f.charCodeAt(j + 1) === 47);
+      if (!alone || (c === 35 && j !== f.length - 1)) return Err.BAD_FILTER;
+    }
     if (qos && qos[i] !== 0 && qos[i] !== 1 && qos[i] !== 2) return Err.BAD_QOS;
     const b = bytesOf(filters[i]);
     if (!b || b.length > 65535) return Err.BAD_STRING;

@@ -6,7 +6,7 @@
 // rare job (connection life, control packets, QoS 1/2, errors) is one case of one cold method, x_,
 // whose length costs time only when it runs. Numbers live in one typed array, not in properties;
 // listeners are kept by Espruino's own `on` (in the object's "#on<event>" lists) and called in turn.
-import { PacketType, decodePacket, encodeConnect, encodePublish, encodeFilterList, checkFilter } from "../codec/codec";
+import { PacketType, decodePacket, encodeConnect, encodePublish, encodeFilterList } from "../codec/codec";
 import { framePush } from "../codec/framer";
 import { bytesOf, writeLength, NOT_PLAIN } from "../codec/bytes";
 import type { Platform, Socket } from "../platform";
@@ -197,8 +197,9 @@ export class Client {
     if (qos !== 0 && qos !== 1 && qos !== 2) return this.x_(Op.FAIL, Err.BAD_QOS);
     let added = subs.length / 4;
     for (let i = 0; i < list.length; i++) {
-      const b = checkFilter(list[i]) || (bytesOf(list[i]) ? 0 : Err.BAD_STRING);
-      if (b) return this.x_(Op.FAIL, b);
+      // Checked by encoding its SUBSCRIBE, as it will be sent: a filter the buffer cannot hold is too large.
+      const b = encodeFilterList(this.tx_, 0, PacketType.SUBSCRIBE, 1, [list[i]], [qos]);
+      if (b < 0) return this.x_(Op.FAIL, b === Err.BUFFER_TOO_SMALL ? Err.PACKET_TOO_LARGE : b);
       if (subs.indexOf(list[i]) < 0 && list.indexOf(list[i]) === i) added++;
     }
     if (added > this.v_[V.MAX_SUBS]) return this.x_(Op.FAIL, Err.BUSY);
