@@ -103,6 +103,26 @@ setTimeout(function () { done(ev.filter(function (e) { return e !== "drain"; }))
     measured: { value: ["connect", "string 536 195", "string 536 195", "string 536 195", "string 392 195", "end", "close:false"], received: "" },
   },
   {
+    name: "socket listeners' argument: the socket on connect and drain, a boolean on close",
+    server: "closeAtOnce",
+    code: (port) => `var ev = [];
+function arg(name) { return function (a) { ev.push(name + ":" + (a === s ? "socket" : typeof a + " " + a)); }; }
+var s = require("net").connect({ host: "127.0.0.1", port: ${port} }, arg("connect"));
+s.on("drain", arg("drain")); s.on("close", arg("close"));
+setTimeout(function () { done(ev); }, 500);`,
+    measured: { value: ["connect:socket", "drain:socket", "close:boolean false"], received: "" },
+  },
+  {
+    name: "any object's events: on() keeps an array in #on<event>, emit() calls the listeners later",
+    code: () => `var o = {}, ev = [];
+o.on("x", function (a, b) { ev.push("x " + a + " " + b + " " + (this === o)); });
+var kept = o["#onx"];
+o.emit("x", 1, 2); ev.push("emitted");
+o.on("y", function () {}); o.removeAllListeners("y");
+setTimeout(function () { done([Array.isArray(kept), kept.length, ev, o["#ony"] === undefined]); }, 50);`,
+    measured: [true, 1, ["emitted", "x 1 2 true"], true],
+  },
+  {
     name: "process.memory() fields",
     code: () => `var m = process.memory();
 done([Object.keys(m).sort(), Object.keys(m.rx).sort(), Object.keys(m.tx).sort(), typeof m.free, typeof m.usage, typeof m.total, typeof m.blocksize]);`,

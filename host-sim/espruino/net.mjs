@@ -57,12 +57,12 @@ export function createNet({ loop, link, context }) {
       if (queue.length) { setTimeout(pump, LOOP_MS); return; }
       pumping = false;
       const closing = ending; // an end() inside this drain's listeners closes after one more pass (and drain)
-      call(() => s.emit("drain"));
+      call(() => s.emit("drain", s)); // the interpreter passes the socket to drain and connect listeners
       if (closing) { node.end(); finish(); } // the interpreter closes its socket once the buffer is out
     };
     const schedule = () => { if (!pumping) { pumping = true; setTimeout(pump, LOOP_MS); } };
     // The interpreter empties the send buffer (and says `drain`) in the pass that runs the connect callback.
-    node.on(upEvent, () => later(() => { if (onConnect) onConnect.call(s); pumping = true; pump(); }));
+    node.on(upEvent, () => later(() => { if (onConnect) onConnect.call(s, s); pumping = true; pump(); }));
     node.on("data", (buf) => {
       for (let o = 0; o < buf.length; o += CHUNK) {
         const chunk = buf.subarray(o, o + CHUNK).toString("latin1");

@@ -29,7 +29,7 @@ function espruinoSocket(node: net.Socket, onOpen: (this: Socket) => void, upEven
     write(data) {
       if (node.destroyed) return;
       writing++;
-      node.write(Buffer.from(data, "latin1"), () => { if (--writing === 0 && !node.destroyed) emit("drain"); });
+      node.write(Buffer.from(data, "latin1"), () => { if (--writing === 0 && !node.destroyed) emit("drain", s); }); // as Espruino: drain and connect get the socket
     },
     end() { node.destroy(); },
     destroy() { node.destroy(); },
@@ -37,7 +37,7 @@ function espruinoSocket(node: net.Socket, onOpen: (this: Socket) => void, upEven
     get destroyed() { return node.destroyed; },
   };
   node.setNoDelay(true);
-  node.on(upEvent, () => onOpen.call(s));
+  node.on(upEvent, () => (onOpen as any).call(s, s));
   // As on the interpreter: byte strings of at most 536 bytes.
   node.on("data", (d: Buffer) => { for (let o = 0; o < d.length; o += 536) emit("data", d.toString("latin1", o, Math.min(d.length, o + 536))); });
   node.on("error", (e: NodeJS.ErrnoException & { reason?: string }) => emit("error", { type: e.code, message: e.reason || e.message }));

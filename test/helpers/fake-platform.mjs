@@ -37,9 +37,9 @@ export function fakePlatform() {
         write(data) { c.written.push(Uint8Array.from(data, (ch) => ch.charCodeAt(0))); },
         end() { c.closed = true; },
         handler: {
-          onOpen: () => onOpen.call(c),
+          onOpen: () => onOpen.call(c, c), // as Espruino: the socket is the argument too
           onData: (_c, d) => fire("data", typeof d === "string" ? d : String.fromCharCode(...d)),
-          onDrain: () => fire("drain"),
+          onDrain: () => fire("drain", c),
           onClose: () => fire("close", false), // as Espruino: close gives a boolean
         },
       };
