@@ -1,28 +1,23 @@
 // Drivers for the boards' peripherals, on Espruino's I2C / PWM / ADC API: a BME280-style environment
 // sensor, an MPU-6050 IMU, a battery divider and hobby servos.
+import { FixedJson, fixedNum } from "./fixed-json";
 
 /** The Pin object a board name ("D22", "A0") refers to. */
 export function pin(name: string): any {
   return global[name];
 }
 
-/** BME280-style sensor at 0x76 (simplified register map, see host-sim/sim/peripherals.mjs): id 0x60 at
- *  0xD0; at 0xF7 pressure (uint24, Pa × 16), temperature (int16, 0.01 °C), humidity (uint16, 0.01 %). */
-export class EnvSensor {
-  /** Last reading: °C, % relative humidity, hPa. */
-  temperature = 0;
-  humidity = 0;
-  pressure = 0;
-  constructor(private readonly i2c_: any) {}
-  /** Reads all three values (one I2C transfer; Espruino's readFrom allocates its small result). */
-  read(): void {
-    this.i2c_.writeTo(0x76, 0xf7);
-    const b = this.i2c_.readFrom(0x76, 8);
-    this.pressure = ((b[0] << 16) | (b[1] << 8) | b[2]) / 1600;
-    const t = (b[3] << 8) | b[4];
-    this.temperature = (t > 32767 ? t - 65536 : t) / 100;
-    this.humidity = ((b[6] << 8) | b[7]) / 100;
-  }
+/** Reads the BME280-style sensor at 0x76 (simplified register map, see host-sim/sim/peripherals.mjs: id
+ *  0x60 at 0xD0; at 0xF7 pressure (uint24, Pa × 16), temperature (int16, 0.01 °C), humidity (uint16,
+ *  0.01 %)) in one I2C transfer, into `doc`'s number slots `slot` (°C), `slot + 1` (% relative humidity)
+ *  and `slot + 2` (hPa). Espruino's readFrom allocates its small result. */
+export function readEnv(i2c: any, doc: FixedJson, slot: number): void {
+  i2c.writeTo(0x76, 0xf7);
+  const b = i2c.readFrom(0x76, 8);
+  const t = (b[3] << 8) | b[4];
+  fixedNum(doc, slot, (t > 32767 ? t - 65536 : t) / 100);
+  fixedNum(doc, slot + 1, ((b[6] << 8) | b[7]) / 100);
+  fixedNum(doc, slot + 2, ((b[0] << 16) | (b[1] << 8) | b[2]) / 1600);
 }
 
 /** MPU-6050 at 0x68: accelerometer ±2 g (16384 LSB/g), gyroscope ±250 °/s (131 LSB per °/s). */

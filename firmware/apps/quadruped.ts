@@ -6,7 +6,7 @@
 import type { App } from "./app";
 import type { Message } from "../session/client";
 import { Imu, Servos, batteryVolts, pin } from "./devices";
-import { FixedJson } from "./fixed-json";
+import { fixedJson, fixedNum, fixedText } from "./fixed-json";
 
 
 /** Gaits in command order; phase offsets of the four legs and the stance share of a cycle. */
@@ -22,7 +22,7 @@ export const quadrupedApp: App = function (client, config, board, base) {
   const servos = new Servos(board.pins.servos);
   const battery = pin(board.pins.battery);
   // "t": seconds since the app started, to the hundredth (saturates after 31 years).
-  const doc = new FixedJson('{"n":%8.0,"t":%12.2,"gait":%7s,"speed":%4.2,"heading":%4.0,"safe":%1.0,' +
+  const doc = fixedJson('{"n":%8.0,"t":%12.2,"gait":%7s,"speed":%4.2,"heading":%4.0,"safe":%1.0,' +
     '"j":[%6.1,%6.1,%6.1,%6.1,%6.1,%6.1,%6.1,%6.1,%6.1,%6.1,%6.1,%6.1],' +
     '"imu":[%6.3,%6.3,%6.3,%7.1,%7.1,%7.1],"bat":%5.2}');
   const telemetry = base + "telemetry";
@@ -150,18 +150,18 @@ export const quadrupedApp: App = function (client, config, board, base) {
   setInterval(function () {
     if (!client.connected) return;
     imu.read();
-    doc.num(0, seq);
-    doc.num(1, getTime() - bootTime);
-    doc.text(2, GAITS[gait]);
-    doc.num(3, speed);
-    doc.num(4, heading);
-    doc.num(5, safe ? 1 : 0);
-    for (let i = 0; i < 12; i++) doc.num(6 + i, servos.angle[i]);
+    fixedNum(doc, 0, seq);
+    fixedNum(doc, 1, getTime() - bootTime);
+    fixedText(doc, 2, GAITS[gait]);
+    fixedNum(doc, 3, speed);
+    fixedNum(doc, 4, heading);
+    fixedNum(doc, 5, safe ? 1 : 0);
+    for (let i = 0; i < 12; i++) fixedNum(doc, 6 + i, servos.angle[i]);
     for (let i = 0; i < 3; i++) {
-      doc.num(18 + i, imu.accel[i]);
-      doc.num(21 + i, imu.gyro[i]);
+      fixedNum(doc, 18 + i, imu.accel[i]);
+      fixedNum(doc, 21 + i, imu.gyro[i]);
     }
-    doc.num(24, batteryVolts(battery));
+    fixedNum(doc, 24, batteryVolts(battery));
     if (client.publish(telemetry, doc.buf) === 0) seq++;
   }, 1000 / config.rate_hz);
 };
