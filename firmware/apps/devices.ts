@@ -1,23 +1,9 @@
-// Drivers for the boards' peripherals, on Espruino's I2C / PWM / ADC API: a BME280-style environment
-// sensor, an MPU-6050 IMU, a battery divider and hobby servos.
-import { FixedJson, fixedNum } from "./fixed-json";
+// Drivers for the boards' peripherals, on Espruino's I2C / PWM / ADC API: an MPU-6050 IMU, a battery
+// divider and hobby servos (the BME280-style sensor is read by the sensor app itself, its only user).
 
 /** The Pin object a board name ("D22", "A0") refers to. */
 export function pin(name: string): any {
   return global[name];
-}
-
-/** Reads the BME280-style sensor at 0x76 (simplified register map, see host-sim/sim/peripherals.mjs: id
- *  0x60 at 0xD0; at 0xF7 pressure (uint24, Pa × 16), temperature (int16, 0.01 °C), humidity (uint16,
- *  0.01 %)) in one I2C transfer, into `doc`'s number slots `slot` (°C), `slot + 1` (% relative humidity)
- *  and `slot + 2` (hPa). Espruino's readFrom allocates its small result. */
-export function readEnv(i2c: any, doc: FixedJson, slot: number): void {
-  i2c.writeTo(0x76, 0xf7);
-  const b = i2c.readFrom(0x76, 8);
-  const t = (b[3] << 8) | b[4];
-  fixedNum(doc, slot, (t > 32767 ? t - 65536 : t) / 100);
-  fixedNum(doc, slot + 1, ((b[6] << 8) | b[7]) / 100);
-  fixedNum(doc, slot + 2, ((b[0] << 16) | (b[1] << 8) | b[2]) / 1600);
 }
 
 /** MPU-6050 at 0x68: accelerometer ±2 g (16384 LSB/g), gyroscope ±250 °/s (131 LSB per °/s). */
@@ -47,10 +33,9 @@ export class Imu {
   }
 }
 
-/** Battery voltage through a 1:3 divider into the 3.3 V ADC. */
-export function batteryVolts(p: any): number {
-  return analogRead(p) * 3.3 * 3;
-}
+/** Volts of battery per unit of analogRead (0..1): a 1:3 divider into the 3.3 V ADC. A number, not a
+ *  function: a function object costs the heap about 8 JsVars. */
+export const BATTERY_VOLTS = 3.3 * 3;
 
 /** Hobby servos on 50 Hz PWM: -90..90° ↔ 0.5..2.5 ms pulses. */
 export class Servos {

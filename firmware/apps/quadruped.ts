@@ -5,7 +5,7 @@
 // the broker has been unreachable for failsafe_ms.
 import type { App } from "./app";
 import type { Message } from "../session/client";
-import { Imu, Servos, batteryVolts, pin } from "./devices";
+import { Imu, Servos, BATTERY_VOLTS, pin } from "./devices";
 import { fixedJson, fixedNum, fixedText } from "./fixed-json";
 
 
@@ -161,7 +161,7 @@ export const quadrupedApp: App = function (client, config, board, base) {
       fixedNum(doc, 18 + i, imu.accel[i]);
       fixedNum(doc, 21 + i, imu.gyro[i]);
     }
-    fixedNum(doc, 24, batteryVolts(battery));
+    fixedNum(doc, 24, analogRead(battery) * BATTERY_VOLTS);
     if (client.publish(telemetry, doc.buf) === 0) seq++;
   }, 1000 / config.rate_hz);
 };
