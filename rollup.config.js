@@ -58,7 +58,8 @@ const boardData = (name) => {
   }
 };
 
-/** Resolves `import board from "board-config"` to the board's data, and `import apps from "board-apps"`
+/** Resolves `import board from "board-config"` to a function making the board's data (so it takes the
+ *  heap only while read, its values in the code), and `import apps from "board-apps"`
  *  to the apps that board lists (firmware/apps/<app>.ts exporting <app>App), fixed at build time. */
 const boardConfig = (board) => {
   const apps = board.apps.map((a) => `import { ${a}App } from ${JSON.stringify(resolve(`firmware/apps/${a}.ts`))};`);
@@ -66,7 +67,7 @@ const boardConfig = (board) => {
     name: "board-config",
     resolveId: (id) => (id === "board-config" || id === "board-apps" ? `\0${id}` : null),
     load: (id) =>
-      id === "\0board-config" ? `export default ${JSON.stringify(firmwareFields(board))};`
+      id === "\0board-config" ? `export default function () { return ${JSON.stringify(firmwareFields(board))}; }`
       : id === "\0board-apps" ? `${apps.join("\n")}\nexport default { ${board.apps.map((a) => `${a}: ${a}App`).join(", ")} };`
       : null,
   };

@@ -16,13 +16,13 @@ export async function buildQuadrupedEsp8266(dir) {
     const base = configs.find((c) => c.output.file === "dist/firmware-esp8266.js");
     const boardPlugin = base.plugins.find((p) => p.name === "board-config");
     // The fields the real build embeds for the board (servo pins left out: it has no quadruped), plus the servos.
-    const fields = JSON.parse(boardPlugin.load("\0board-config").replace(/^export default /, "").replace(/;$/, ""));
+    const fields = JSON.parse(boardPlugin.load("\0board-config").replace(/^export default function \(\) \{ return /, "").replace(/; \}$/, ""));
     fields.pins.servos = JSON.parse(readFileSync("boards/esp8266.json", "utf8")).pins.servos;
     const quadruped = {
       name: "bench-quadruped-board",
       resolveId: (id) => (id === "board-config" || id === "board-apps" ? `\0bench-${id}` : null),
       load: (id) =>
-        id === "\0bench-board-config" ? `export default ${JSON.stringify(fields)};`
+        id === "\0bench-board-config" ? `export default function () { return ${JSON.stringify(fields)}; }`
         : id === "\0bench-board-apps" ? `import { quadrupedApp } from ${JSON.stringify(resolve("firmware/apps/quadruped.ts"))};\nexport default { quadruped: quadrupedApp };`
         : null,
     };

@@ -1,6 +1,7 @@
-/** The board's data from boards/<name>.json, fixed at build time (see rollup.config.js). */
+/** The board's data from boards/<name>.json, fixed at build time (see rollup.config.js): made anew by
+ *  each call, so it takes the heap only while read (its values stay in the code, in flash). */
 declare module "board-config" {
-  const board: {
+  function board(): {
     name: string;
     maxPacket: number; maxChunk: number; txBuffer: number; txWindow: number; inflight: number; inflightBytes: number;
     maxSubscriptions: number; wifi: boolean;

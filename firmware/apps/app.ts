@@ -35,11 +35,13 @@ export interface Config {
   accept_retained?: boolean;
 }
 
-/** The board data the apps use (boards/<name>.json). */
+/** The board data the apps use (boards/<name>.json), made for the app call: keep what you need of it. */
 export interface BoardPins {
   name: string;
   pins: { i2cScl: string; i2cSda: string; battery: string; servos: string[]; led?: string };
 }
 
-/** An app: starts its timers and subscriptions on `client`, which is connected afterwards. */
+/** An app: starts its timers and subscriptions on `client`, which is connected afterwards. Keep its
+ *  state in module variables and its timers and handlers module functions: a closure made here would
+ *  keep this call's scope (`config`, `board`) on the heap. */
 export type App = (client: Client, config: Config, board: BoardPins, base: string) => void;

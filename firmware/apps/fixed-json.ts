@@ -4,74 +4,79 @@
 // published as it is.
 import { copyBytes } from "../codec/bytes";
 
-/** A JSON document of fixed length whose number (and short text) slots are rewritten in place. */
-export class FixedJson {
+/** A JSON document of fixed length whose number (and short text) slots are rewritten in place: a plain
+ *  object, written by the functions below (methods would cost every firmware that includes it a
+ *  function object each, whether it uses them or not). */
+export interface FixedJson {
   /** The document; publish it as the payload. */
   readonly buf: Uint8Array;
   /** Per slot: its offset, width and decimals (-1 for a string), in one typed array: three JS arrays
    *  would cost 1.6 JsVars an element (the quadruped's 25 slots: about 120 JsVars; this: about 14). */
-  private readonly slots_: Int16Array;
+  readonly slots: Int16Array;
+}
 
-  /** `layout` is the JSON text with each slot written as `%W.D` (a number W characters wide with D
-   *  decimals) or `%Ws` (a JSON string of up to W - 2 characters, its quotes included: write no quotes
-   *  around it in the layout). Slots are numbered in order. */
-  constructor(layout: string) {
-    let text = "";
-    let n = 0;
-    this.slots_ = new Int16Array(3 * layout.split("%").length);
-    for (let i = 0; i < layout.length; i++) {
-      if (layout[i] !== "%") {
-        text += layout[i];
-        continue;
-      }
-      let j = i + 1;
-      while (layout[j] >= "0" && layout[j] <= "9") j++;
-      const w = +layout.slice(i + 1, j);
-      let decimals = -1;
-      if (layout[j] === ".") decimals = +layout[++j];
-      this.slots_[n++] = text.length;
-      this.slots_[n++] = w;
-      this.slots_[n++] = decimals;
-      for (let k = 0; k < w; k++) text += decimals < 0 ? " " : "0";
-      i = j;
+/** The document for `layout`: the JSON text with each slot written as `%W.D` (a number W characters
+ *  wide with D decimals) or `%Ws` (a JSON string of up to W - 2 characters, its quotes included: write no
+ *  quotes around it in the layout). Slots are numbered in order. */
+export function fixedJson(layout: string): FixedJson {
+  let text = "";
+  let n = 0;
+  const slots = new Int16Array(3 * layout.split("%").length);
+  for (let i = 0; i < layout.length; i++) {
+    if (layout[i] !== "%") {
+      text += layout[i];
+      continue;
     }
-    this.buf = new Uint8Array(text.length);
-    copyBytes(this.buf, 0, text);
+    let j = i + 1;
+    while (layout[j] >= "0" && layout[j] <= "9") j++;
+    const w = +layout.slice(i + 1, j);
+    let decimals = -1;
+    if (layout[j] === ".") decimals = +layout[++j];
+    slots[n++] = text.length;
+    slots[n++] = w;
+    slots[n++] = decimals;
+    for (let k = 0; k < w; k++) text += decimals < 0 ? " " : "0";
+    i = j;
   }
+  const buf = new Uint8Array(text.length);
+  copyBytes(buf, 0, text);
+  return { buf: buf, slots: slots };
+}
 
-  /** Writes `value` into number slot `slot`, rounded to its decimals, saturating at the slot's width. */
-  num(slot: number, value: number): void {
-    const buf = this.buf;
-    const w = this.slots_[3 * slot + 1];
-    const decimals = this.slots_[3 * slot + 2];
-    const scale = Math.pow(10, decimals);
-    let digits = w - (decimals ? decimals + 1 : 0);
-    const neg = value < 0;
-    if (neg) digits--;
-    const max = Math.pow(10, digits) - 1 / scale;
-    let v = Math.round(Math.min(Math.abs(value), max) * scale);
-    if (!(v >= 0)) v = 0; // NaN
-    const start = this.slots_[3 * slot];
-    let p = start + w - 1;
-    let d = 0;
-    do {
-      if (d === decimals && decimals) buf[p--] = 46; // '.'
-      buf[p--] = 48 + (v % 10);
-      v = Math.floor(v / 10);
-      d++;
-    } while (v > 0 || d <= decimals);
-    if (neg) buf[p--] = 45; // '-'
-    while (p >= start) buf[p--] = 32;
-  }
+/** Writes `value` into number slot `slot` of `doc`, rounded to its decimals, saturating at the slot's
+ *  width. */
+export function fixedNum(doc: FixedJson, slot: number, value: number): void {
+  const buf = doc.buf;
+  const slots = doc.slots;
+  const w = slots[3 * slot + 1];
+  const decimals = slots[3 * slot + 2];
+  const scale = Math.pow(10, decimals);
+  let digits = w - (decimals ? decimals + 1 : 0);
+  const neg = value < 0;
+  if (neg) digits--;
+  const max = Math.pow(10, digits) - 1 / scale;
+  let v = Math.round(Math.min(Math.abs(value), max) * scale);
+  if (!(v >= 0)) v = 0; // NaN
+  const start = slots[3 * slot];
+  let p = start + w - 1;
+  let d = 0;
+  do {
+    if (d === decimals && decimals) buf[p--] = 46; // '.'
+    buf[p--] = 48 + (v % 10);
+    v = Math.floor(v / 10);
+    d++;
+  } while (v > 0 || d <= decimals);
+  if (neg) buf[p--] = 45; // '-'
+  while (p >= start) buf[p--] = 32;
+}
 
-  /** Writes `s` (ASCII with no quote or backslash, at most the slot's width - 2) into string slot `slot`
-   *  as "s", padded with spaces after the closing quote: `"walk" ` parses as "walk". */
-  text(slot: number, s: string): void {
-    const at = this.slots_[3 * slot];
-    const buf = this.buf;
-    buf.fill(32, at, at + this.slots_[3 * slot + 1]);
-    buf[at] = 34;
-    copyBytes(buf, at + 1, s);
-    buf[at + 1 + s.length] = 34;
-  }
+/** Writes `s` (ASCII with no quote or backslash, at most the slot's width - 2) into string slot `slot`
+ *  of `doc` as "s", padded with spaces after the closing quote: `"walk" ` parses as "walk". */
+export function fixedText(doc: FixedJson, slot: number, s: string): void {
+  const at = doc.slots[3 * slot];
+  const buf = doc.buf;
+  buf.fill(32, at, at + doc.slots[3 * slot + 1]);
+  buf[at] = 34;
+  copyBytes(buf, at + 1, s);
+  buf[at + 1 + s.length] = 34;
 }
