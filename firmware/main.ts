@@ -6,14 +6,13 @@
 // (its values live in the code, in flash), and the configuration and the boot's helpers are let go.
 import board from "board-config";
 import { Client, Options } from "./session/client";
-import { espruinoPlatform } from "./espruino";
 import type { Config } from "./apps/app";
 import apps from "board-apps";
 
 
 /** A client with this board's limits, for the console too: wisp(server, options). */
 global.wisp = function (server: string | string[], options?: Options): Client {
-  return new Client(server, options, board(), (options && options.platform) || espruinoPlatform((options && options.tls) || String(server).indexOf("mqtts:") >= 0));
+  return new Client(server, options, board(), options && options.platform);
 };
 
 /** wisp/<device>/status, and whether its retained `online` is still to be sent. */
