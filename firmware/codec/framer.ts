@@ -55,17 +55,17 @@ export function framePush(this: FrameState, chunk: string | Uint8Array): void {
   if (ESPRUINO) (buf as any).set(chunk, this.writePos_);
   else copyBytes(buf, this.writePos_, chunk);
   this.writePos_ += len;
-  while (this.readPos_ < this.writePos_) {
-    const start = this.readPos_;
-    let total = 2 + buf[start + 1]; // a one-byte Remaining Length
-    if (this.skip_ || start + 1 >= this.writePos_ || buf[start + 1] > 127 || total > this.maxPacket_) {
+  // Each property read costs the interpreter microseconds: the packet's start is kept in a local, and
+  // re-read after each packet (the sink may have reset the stream).
+  for (let start = this.readPos_, total = 0; start < this.writePos_; start = this.readPos_) {
+    total = 2 + buf[start + 1]; // a one-byte Remaining Length: at most 129
+    if (total > 129 || total > this.maxPacket_ || this.skip_ || start + 1 >= this.writePos_) {
       total = frameRare(this, start);
       if (total < 0) continue; // bytes skipped
       if (!total) break; // more bytes needed, or the stream is lost
     }
     if (this.writePos_ - start < total) break;
-    this.readPos_ = start + total;
-    this.onPacket(buf, start, this.readPos_);
+    this.onPacket(buf, start, (this.readPos_ = start + total));
   }
   if (this.readPos_ === this.writePos_) this.readPos_ = this.writePos_ = 0;
 }
