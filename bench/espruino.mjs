@@ -26,7 +26,7 @@ function rawPackets(id) {
 
 /** The speed configurations: the socket floor (one pre-encoded packet string written per publish), a
  *  publish that only concatenates header + topic + payload (one write, as tinyMQTT does), then each client. */
-export function speedConfigs(port) {
+function speedConfigs(port) {
   const raw = (key, publish) => ({
     key, raw: true, publishes: true, receives: false, module: null,
     publish,
@@ -59,7 +59,7 @@ export function speedConfigs(port) {
  *  publishes (16 per drain; a refused publish, a negative return, is retried on the next drain), then of
  *  1,000 receives (the harness publishes them from Node when the script prints SEND<round>). The
  *  measured rounds are the second: the first pays the interpreter's one-time socket allocations. */
-export async function speedRun(k, bin, port) {
+async function speedRun(k, bin, port) {
   const pub = await mqttConnected(port, `bench-feed-${k.key}`);
   const asked = new Set();
   const text = await runOnEspruino(`

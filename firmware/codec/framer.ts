@@ -107,3 +107,23 @@ function frameRare(s: FrameState, start: number): number {
   s.onFrameError(Err.PACKET_TOO_LARGE, header, id);
   return s.skip_ ? -1 : 0;
 }
+
+/** A framer standing alone (the session is its own FrameState): packets and errors go to `sink`;
+ *  reset() forgets the stream, as the session does on a new connection. For the tests and benchmarks. */
+export class Framer implements FrameState {
+  rx_: Uint8Array;
+  readPos_ = 0;
+  writePos_ = 0;
+  skip_ = 0;
+  resets_ = 0;
+  /** Takes the next chunk of the stream (framePush). */
+  push: (chunk: string | Uint8Array) => void = framePush;
+  constructor(public maxPacket_: number, public maxChunk_: number, private sink_: { onPacket(b: Uint8Array, s: number, e: number): void; onFrameError(err: number, header: number, id: number): void }) {
+    this.rx_ = new Uint8Array(maxPacket_ + maxChunk_);
+  }
+  /** The receive buffer. */
+  get buf(): Uint8Array { return this.rx_; }
+  reset(): void { this.readPos_ = this.writePos_ = this.skip_ = 0; this.resets_++; }
+  onPacket(b: Uint8Array, s: number, e: number): void { this.sink_.onPacket(b, s, e); }
+  onFrameError(err: number, header: number, id: number): void { this.sink_.onFrameError(err, header, id); }
+}
