@@ -208,6 +208,9 @@ export class PacketView {
   /** Payload bytes [payloadStart, payloadEnd): a PUBLISH message, or SUBACK return codes (MQTT 3.9.3). */
   payloadStart = 0;
   payloadEnd = 0;
+  /** A PUBLISH topic that decodePacket found plain ASCII, as the byte string it checked (Espruino), so
+   *  the session need not make it again; else "". */
+  plainTopic_ = "";
 }
 
 /** Decodes the one whole packet in buf[start, end) into `v` in place (MQTT 2, 3.2–3.13, client side);
@@ -218,8 +221,10 @@ export function decodePacket(buf: Uint8Array, start: number, end: number, v: Pac
   // comes by the thousand, a QoS 0 PUBLISH with a one-byte Remaining Length and a plain ASCII topic
   // (MQTT 3.3); everything else, checks that fail included, in decodeAny.
   const te = start + 4 + ((buf[start + 2] << 8) | buf[start + 3]);
+  let t = "";
   if ((buf[start] & 0xfe) !== 0x30 || buf[start + 1] + 2 !== end - start || end - start < 4 || te > end || te === start + 4 ||
-    !ESPRUINO || NOT_PLAIN.test(E.toString(buf.subarray(start + 4, te)))) return decodeAny(buf, start, end, v);
+    !ESPRUINO || NOT_PLAIN.test((t = E.toString(buf.subarray(start + 4, te))))) return decodeAny(buf, start, end, v);
+  v.plainTopic_ = t;
   v.type = PacketType.PUBLISH;
   v.qos = v.packetId = 0;
   v.dup = false;
@@ -295,6 +300,7 @@ function decodeAny(buf: Uint8Array, start: number, end: number, v: PacketView): 
   // On Espruino one native test of the topic as a (transient) byte string passes plain ASCII.
   const bad = !ESPRUINO || NOT_PLAIN.test(E.toString(buf.subarray(p + 2, topicEnd))) ? checkUtf8(buf, p + 2, topicEnd, true) : 0;
   if (bad) return bad;
+  v.plainTopic_ = "";
   v.qos = qos;
   v.dup = (flags & 8) !== 0;
   v.retain = (flags & 1) !== 0;

@@ -34,40 +34,35 @@ export function framePush(this: FrameState, chunk: string | Uint8Array): void {
   // On the interpreter every byte of a function's text is read on each call: rare work is elsewhere.
   const buf = this.rx_;
   const len = chunk.length;
-  if (this.writePos_ + len > buf.length) {
-    if (this.readPos_) { // move the partial packet to the front
+  const resets = this.resets_;
+  // A chunk longer than the room left is appended in pieces (transient strings), each as large as the
+  // buffer holds once the partial packet is moved to the front. Nothing more of it is framed once the
+  // stream is reset (the sink gave the connection up).
+  for (let i = 0, n = 0; i < len && this.resets_ === resets; i += n) {
+    if (this.readPos_ && this.writePos_ + len - i > buf.length) { // move the partial packet to the front
       buf.set(buf.subarray(this.readPos_, this.writePos_), 0);
       this.writePos_ -= this.readPos_;
       this.readPos_ = 0;
     }
-    if (this.writePos_ + len > buf.length) {
-      // Only a chunk longer than maxChunk gets here: appended in pieces (transient strings), each as
-      // large as the buffer holds once its partial packet is moved to the front (at least maxChunk).
-      // Nothing more of it is framed once the stream is reset (the session gave the connection up).
-      const resets = this.resets_;
-      for (let i = 0, n = 0; i < len && this.resets_ === resets; i += n) {
-        n = buf.length - this.writePos_ + this.readPos_;
-        framePush.call(this, typeof chunk === "string" ? chunk.substring(i, i + n) : chunk.subarray(i, i + n));
+    n = Math.min(len - i, buf.length - this.writePos_);
+    const piece = n === len ? chunk : typeof chunk === "string" ? chunk.substring(i, i + n) : chunk.subarray(i, i + n);
+    if (ESPRUINO) (buf as any).set(piece, this.writePos_);
+    else copyBytes(buf, this.writePos_, piece);
+    this.writePos_ += n;
+    // Each property read costs the interpreter microseconds: the packet's start is kept in a local, and
+    // re-read after each packet (the sink may have reset the stream).
+    for (let start = this.readPos_, total = 0; start < this.writePos_; start = this.readPos_) {
+      total = 2 + buf[start + 1]; // a one-byte Remaining Length: at most 129
+      if (total > 129 || total > this.maxPacket_ || this.skip_ || start + 1 >= this.writePos_) {
+        total = frameRare(this, start);
+        if (total < 0) continue; // bytes skipped
+        if (!total) break; // more bytes needed, or the stream is lost
       }
-      return;
+      if (this.writePos_ - start < total) break;
+      this.onPacket(buf, start, (this.readPos_ = start + total));
     }
+    if (this.readPos_ === this.writePos_) this.readPos_ = this.writePos_ = 0;
   }
-  if (ESPRUINO) (buf as any).set(chunk, this.writePos_);
-  else copyBytes(buf, this.writePos_, chunk);
-  this.writePos_ += len;
-  // Each property read costs the interpreter microseconds: the packet's start is kept in a local, and
-  // re-read after each packet (the sink may have reset the stream).
-  for (let start = this.readPos_, total = 0; start < this.writePos_; start = this.readPos_) {
-    total = 2 + buf[start + 1]; // a one-byte Remaining Length: at most 129
-    if (total > 129 || total > this.maxPacket_ || this.skip_ || start + 1 >= this.writePos_) {
-      total = frameRare(this, start);
-      if (total < 0) continue; // bytes skipped
-      if (!total) break; // more bytes needed, or the stream is lost
-    }
-    if (this.writePos_ - start < total) break;
-    this.onPacket(buf, start, (this.readPos_ = start + total));
-  }
-  if (this.readPos_ === this.writePos_) this.readPos_ = this.writePos_ = 0;
 }
 
 /** The packet at `start` when it is not the common case: skips bytes of an oversize packet, reads a

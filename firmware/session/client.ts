@@ -8,7 +8,7 @@
 // listeners are kept by Espruino's own `on` (in the object's "#on<event>" lists) and called in turn.
 import { PacketType, decodePacket, encodeConnect, encodePublish, encodeFilterList } from "../codec/codec";
 import { framePush } from "../codec/framer";
-import { bytesOf, writeLength, NOT_PLAIN } from "../codec/bytes";
+import { bytesOf, writeLength } from "../codec/bytes";
 import type { Platform, Socket } from "../platform";
 import { Message, MessageHandler, MESSAGE_METHODS } from "./message";
 import { Err, errorText } from "../errors";
@@ -262,13 +262,13 @@ export class Client {
     if (type !== PacketType.PUBLISH || this.state_ !== State.CONNECTED || m.qos) return this.x_(Op.CONTROL, type);
     const subs = this.subs_;
     const l = (this as any)["#onmessage"];
-    // The topic as a byte string, for the filters (equal bytes first: no call) and, flagged UTF-8 where
-    // the build has Unicode and the topic is not plain ASCII, for the listeners.
-    const t = subs.length || l ? E.toString(buf.subarray(m.topicStart, m.topicEnd)) : "";
+    // The topic as a byte string (made by decodePacket when plain ASCII), for the filters (equal bytes
+    // first: no call) and, flagged UTF-8 where the build has Unicode and it is not plain, the listeners.
+    const t = subs.length || l ? m.plainTopic_ || E.toString(buf.subarray(m.topicStart, m.topicEnd)) : "";
     for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && (subs[k + 1] === t || topicMatches(subs[k + 1], t))) subs[k + 2](m);
     if (l) {
       // emit("message", topic, payload), inlined: one call fewer per message.
-      const tt = E.asUTF8 && NOT_PLAIN.test(t) ? E.asUTF8(t) : t;
+      const tt = m.plainTopic_ || !E.asUTF8 ? t : E.asUTF8(t);
       const pl = E.toString(buf.subarray(m.payloadStart, end));
       if (typeof l === "function") l.call(this, tt, pl);
       else for (let i = 0; i < l.length; i++) l[i].call(this, tt, pl);
