@@ -76,7 +76,6 @@ function onTick(c: Client) {
  *  Private members end in "_" (the build shortens them); methods live on the prototype. It is its own
  *  framer state (codec/framer.ts FrameState). */
 export class Client {
-  // Hot members first: Espruino finds a property by walking the object's list in order.
   // Members in the order the interpreter needs them most: it finds a property by walking the object's
   // list in order, so the framer's loop (per packet), then receiving and publishing come first.
   /** The framer's state (FrameState): positions in the receive buffer, sizes, the buffer. */
