@@ -113,11 +113,11 @@ export class Framer implements FrameState {
   resets_ = 0;
   /** Takes the next chunk of the stream (framePush). */
   push: (chunk: string | Uint8Array) => void = framePush;
+  /** The receive buffer (rx_). */
+  buf: Uint8Array;
   constructor(public maxPacket_: number, public maxChunk_: number, private sink_: { onPacket(b: Uint8Array, s: number, e: number): void; onFrameError(err: number, header: number, id: number): void }) {
-    this.rx_ = new Uint8Array(maxPacket_ + maxChunk_);
+    this.buf = this.rx_ = new Uint8Array(maxPacket_ + maxChunk_);
   }
-  /** The receive buffer. */
-  get buf(): Uint8Array { return this.rx_; }
   reset(): void { this.readPos_ = this.writePos_ = this.skip_ = 0; this.resets_++; }
   onPacket(b: Uint8Array, s: number, e: number): void { this.sink_.onPacket(b, s, e); }
   onFrameError(err: number, header: number, id: number): void { this.sink_.onFrameError(err, header, id); }
