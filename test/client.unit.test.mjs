@@ -244,6 +244,22 @@ test("topic matching follows MQTT 4.7", () => {
   }
 });
 
+test("a filter equal to another filter's UTF-8 bytes is a subscription of its own, not a corrupted one", () => {
+  const t = setup();
+  online(t);
+  const got = [];
+  assert.equal(t.client.subscribe("\u20ac", { qos: 0 }, () => got.push("euro")), 0);
+  // "\u20ac" is kept beside its bytes e2 82 ac; a byte-string filter of those bytes is found as a
+  // subscription of its own, not as the entry after "\u20ac" (which once took it for one).
+  assert.equal(t.client.subscribe("\xe2\x82\xac", { qos: 1 }, () => got.push("bytes")), 0);
+  assert.deepEqual(t.fake.sent().map((p) => [p.bytes[0] >> 4, p.bytes.at(-1)]), [[TYPES.subscribe, 0], [TYPES.subscribe, 1]], "two SUBSCRIBEs, QoS 0 then 1");
+  receive(t, gen({ cmd: "publish", topic: "\u20ac", payload: "", qos: 0 }));
+  assert.deepEqual(got, ["euro", "bytes"], "the same filter on the wire: both handlers");
+  assert.equal(t.client.unsubscribe("\xe2\x82\xac"), 0);
+  receive(t, gen({ cmd: "publish", topic: "\u20ac", payload: "", qos: 0 }));
+  assert.deepEqual(got, ["euro", "bytes", "euro"], "unsubscribing the byte-string filter left the other");
+});
+
 test("persistent session: session present 0 ⇒ resubscribe; session present 1 ⇒ not", () => {
   const t = setup({ clean_session: false, reconnect_min: 100 });
   online(t);

@@ -37,7 +37,7 @@ let natives: Platform | undefined;
 /** The cold operations of Client.x_ (a negative op is the framer's error report). */
 const enum Op {
   CONTROL = 1, PUBLISH = 2, FLUSH = 3, TICK = 4, OPEN = 5, OPENED = 6, CLOSED = 7, DROP = 8, FAIL = 9,
-  SEND_SUBSCRIBE = 10, NEXT_ID = 11, FIRST_DELIVERY = 12, PUBLISH_EVENT = 13,
+  SEND_SUBSCRIBE = 10, NEXT_ID = 11, FIRST_DELIVERY = 12, PUBLISH_EVENT = 13, FIND_SUB = 14,
 }
 
 /** Milliseconds between ticks of the one periodic timer: keepalive, timeouts, reconnect. */
@@ -199,12 +199,11 @@ export class Client {
       // Checked by encoding its SUBSCRIBE, as it will be sent: a filter the buffer cannot hold is too large.
       const b = encodeFilterList(this.tx_, 0, PacketType.SUBSCRIBE, 1, [list[i]], [qos]);
       if (b < 0) return this.x_(Op.FAIL, b === Err.BUFFER_TOO_SMALL ? Err.PACKET_TOO_LARGE : b);
-      if (subs.indexOf(list[i]) < 0 && list.indexOf(list[i]) === i) added++;
+      if (this.x_(Op.FIND_SUB, list[i]) < 0 && list.indexOf(list[i]) === i) added++;
     }
     if (added > this.v_[V.MAX_SUBS]) return this.x_(Op.FAIL, Err.BUSY);
     for (let i = 0; i < list.length; i++) {
-      // Filters are the only strings in the list (0 mod 4): a filter equal to one is that subscription.
-      let k = subs.indexOf(list[i]);
+      let k = this.x_(Op.FIND_SUB, list[i]);
       if (k < 0) {
         k = subs.length;
         subs.push(list[i], bytesOf(list[i]), undefined, -1);
@@ -227,7 +226,7 @@ export class Client {
     const v = this.v_;
     const q = v[V.SUBS_AT];
     for (let i = 0; i < list.length; i++) {
-      const k = typeof list[i] === "string" ? this.subs_.indexOf(list[i]) : -1;
+      const k = this.x_(Op.FIND_SUB, list[i]);
       if (k < 0) continue;
       this.subs_.splice(k, 4);
       v.set(v.subarray(q + k / 4 + 1), q + k / 4);
@@ -614,6 +613,13 @@ export class Client {
         }
         v[ids + free] = a;
         return true;
+      }
+      case Op.FIND_SUB: {
+        // The index in subs_ of filter `a`'s subscription, or -1. Only entries 0 mod 4 are filters: the
+        // bytes after one may equal another filter's text.
+        let k = typeof a === "string" ? this.subs_.indexOf(a) : -1;
+        while (k > 0 && k % 4) k = this.subs_.indexOf(a, k + 1);
+        return k;
       }
       case Op.PUBLISH_EVENT:
         // The `publish` event of Espruino's MQTT module (its strings and object allocate).
