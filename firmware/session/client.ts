@@ -36,8 +36,8 @@ let natives: Platform | undefined;
 
 /** The cold operations of Client.x_ (a negative op is the framer's error report). */
 const enum Op {
-  CONTROL = 1, PUBLISH = 2, FLUSH = 3, TICK = 4, OPEN = 5, OPENED = 6, CLOSED = 7, DROP = 8, FAIL = 9,
-  SEND_SUBSCRIBE = 10, NEXT_ID = 11, FIRST_DELIVERY = 12, PUBLISH_EVENT = 13, FIND_SUB = 14,
+  CONTROL = 1, PUBLISH = 2, CONNACK = 3, TICK = 4, OPEN = 5, OPENED = 6, CLOSED = 7, DROP = 8, FAIL = 9,
+  SEND_SUBSCRIBE = 10, FIRST_DELIVERY = 12, PUBLISH_EVENT = 13, FIND_SUB = 14,
 }
 
 /** Milliseconds between ticks of the one periodic timer: keepalive, timeouts, reconnect. */
@@ -63,7 +63,7 @@ function onSocketEvent(this: Socket) {
   else if (c.state_ === State.OPENING) c.x_(Op.OPENED);
   else {
     c.drained_ = c.sent_;
-    if (c.pending) c.x_(Op.FLUSH);
+    if (c.pending) c.flush_();
     c.emit("drain");
   }
 }
@@ -173,10 +173,10 @@ export class Client {
     // The hot path: QoS 0, a byte string, the topic of the last QoS 0 publish, a one-byte length. On the
     // interpreter every statement and property read costs microseconds: this is all it does. The packet
     // is the one byte string the socket write needs: header + topic field + message.
-    if (options || typeof message !== "string" || topic !== this.topic_ || !this.connected) return this.x_(Op.PUBLISH, topic, message, options);
+    if (options || typeof message !== "string" || topic !== this.topic_ || !this.connected) return this.q_(Op.PUBLISH, topic, message, options);
     const f = this.topicField_;
     const rem = f.length + message.length;
-    if (rem > 127 || (E.isUTF8 && E.isUTF8(message))) return this.x_(Op.PUBLISH, topic, message, options);
+    if (rem > 127 || (E.isUTF8 && E.isUTF8(message))) return this.q_(Op.PUBLISH, topic, message, options);
     if (this.sent_ - this.drained_ > this.window_) {
       this.emit("busy", topic);
       return Err.BUSY;
@@ -257,7 +257,7 @@ export class Client {
     "ram";
     const m = this.msg_;
     const type = decodePacket(buf, start, end, m);
-    if (type !== PacketType.PUBLISH || this.state_ !== State.CONNECTED || m.qos) return this.x_(Op.CONTROL, type);
+    if (type !== PacketType.PUBLISH || this.state_ !== State.CONNECTED || m.qos) return this.q_(Op.CONTROL, type);
     const subs = this.subs_;
     const l = (this as any)["#onmessage"];
     // The topic as a byte string (made by decodePacket when plain ASCII), for the filters (equal bytes
@@ -271,16 +271,55 @@ export class Client {
       if (typeof l === "function") l.call(this, tt, pl);
       else for (let i = 0; i < l.length; i++) l[i].call(this, tt, pl);
     }
-    if ((this as any)["#onpublish"]) this.x_(Op.PUBLISH_EVENT);
+    if ((this as any)["#onpublish"]) this.q_(Op.PUBLISH_EVENT);
   }
 
-  /** Every rare job, one case each, in one method: a function costs the heap the same however long it
-   *  is, and its length costs time only when it runs. A negative `op` is FrameSink.onFrameError(err,
-   *  header, packetId); the others are Op's, with their arguments in a, b, d. */
-  x_(op: number, a?: any, b?: any, d?: any): any {
+  /** Sends queued PUBLISH and PUBREL packets, oldest first, while the send window has room. A method of
+   *  its own, not a case of x_: it runs for every QoS 1/2 message and on every drain. */
+  flush_(): void {
     const v = this.v_;
-    const o = this.opt_;
-    const p = this.platform_;
+    const n = v[V.INFLIGHT];
+    for (;;) {
+      let oldest = -1;
+      for (let i = 0; i < n; i++) {
+        const st = v[V.SLOTS + i * SLOT_SIZE + S.STATE];
+        if ((st === Slot.QUEUED || st === Slot.RELEASE_QUEUED) && (oldest < 0 || v[V.SLOTS + i * SLOT_SIZE + S.SEQ] < v[V.SLOTS + oldest * SLOT_SIZE + S.SEQ])) oldest = i;
+      }
+      if (oldest < 0 || this.state_ !== State.CONNECTED || this.sent_ - this.drained_ > this.window_) return;
+      const at = V.SLOTS + oldest * SLOT_SIZE;
+      const slotBytes = v[V.SLOT_BYTES];
+      if (v[at + S.STATE] === Slot.QUEUED) {
+        v[at + S.STATE] = Slot.SENT;
+        this.conn_!.write(E.toString(this.slots_.subarray(oldest * slotBytes, oldest * slotBytes + v[at + S.LEN])));
+        this.sent_ += v[at + S.LEN];
+      } else {
+        v[at + S.STATE] = Slot.RELEASED;
+        this.conn_!.write(String.fromCharCode(0x62, 2, v[at + S.ID] >> 8, v[at + S.ID] & 255));
+        this.sent_ += 4;
+      }
+    }
+  }
+
+  /** The next packet id: 1..65535, wrapping, never one still in use by a slot or an awaited SUBACK
+   *  (MQTT 2.3.1). A method of its own: it runs for every QoS 1/2 message. */
+  nextId_(): number {
+    const v = this.v_;
+    const n = v[V.INFLIGHT];
+    for (;;) {
+      const id = (v[V.NEXT_ID] = (v[V.NEXT_ID] % 65535) + 1);
+      let used = false;
+      for (let i = 0; i < n; i++) if (v[V.SLOTS + i * SLOT_SIZE + S.STATE] && v[V.SLOTS + i * SLOT_SIZE + S.ID] === id) used = true;
+      const q = v[V.SUBS_AT];
+      for (let k = 0; k < this.subs_.length; k += 4) if (v[q + k / 4] === id) used = true;
+      if (!used) return id;
+    }
+  }
+
+  /** The messages' rare jobs, one case each, in one method shorter than x_, as they come with every
+   *  QoS 1/2 message: control packets, publishing into a slot, QoS 2 delivery once, the `publish` event.
+   *  A negative `op` is FrameSink.onFrameError(err, header, packetId). */
+  q_(op: number, a?: any, b?: any, d?: any): any {
+    const v = this.v_;
     const m = this.msg_;
     const n = v[V.INFLIGHT];
     const tx = this.tx_;
@@ -289,7 +328,7 @@ export class Client {
       // broker's window never fills), or the stream is lost.
       this.x_(Op.FAIL, op);
       if (op !== Err.PACKET_TOO_LARGE) return this.x_(Op.DROP, op, true);
-      if (b && this.state_ === State.CONNECTED && (!(a & 4) || this.x_(Op.FIRST_DELIVERY, b))) this.conn_!.write(String.fromCharCode(a & 4 ? 0x50 : 0x40, 2, b >> 8, b & 255));
+      if (b && this.state_ === State.CONNECTED && (!(a & 4) || this.q_(Op.FIRST_DELIVERY, b))) this.conn_!.write(String.fromCharCode(a & 4 ? 0x50 : 0x40, 2, b >> 8, b & 255));
       return;
     }
     switch (op) {
@@ -305,40 +344,16 @@ export class Client {
         const id = m.packetId;
         if (a === PacketType.PUBLISH) {
           // QoS 1 (MQTT 4.3.2) or QoS 2, delivered once per id until its PUBREL (MQTT 4.3.3).
-          if (m.qos === 2 && !this.x_(Op.FIRST_DELIVERY, id)) return;
+          if (m.qos === 2 && !this.q_(Op.FIRST_DELIVERY, id)) return;
           const subs = this.subs_;
           const t = E.toString(m.buf.subarray(m.topicStart, m.topicEnd));
           for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && topicMatches(subs[k + 1], t)) subs[k + 2](m);
           if ((this as any)["#onmessage"]) this.emit("message", m.topic(), m.text());
-          if ((this as any)["#onpublish"]) this.x_(Op.PUBLISH_EVENT);
+          if ((this as any)["#onpublish"]) this.q_(Op.PUBLISH_EVENT);
           // PUBACK or PUBREC; the handlers may have dropped the connection.
           if (this.conn_) this.conn_.write(String.fromCharCode(m.qos === 1 ? 0x40 : 0x50, 2, id >> 8, id & 255));
         } else if (a === PacketType.CONNACK) {
-          // Refused, or connected (MQTT 3.2); then resend what was not acknowledged.
-          if (m.returnCode || (o.clean_session !== false && m.sessionPresent)) {
-            // Refused (MQTT 3.2.2.3), or a session kept against a clean start (MQTT-3.2.2-1).
-            this.emit("error", m.returnCode ? "connection refused: " + ["", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"][m.returnCode] : errorText(Err.PROTOCOL), m.returnCode ? Err.REFUSED : Err.PROTOCOL);
-            return this.x_(Op.DROP, m.returnCode ? Err.REFUSED : Err.PROTOCOL, true);
-          }
-          this.state_ = State.CONNECTED;
-          this.connected = true;
-          v[V.ATTEMPTS] = 0;
-          v[V.LAST_RECEIVED] = v[V.LAST_SENT] = p.time();
-          // Resend what the broker has not acknowledged, with DUP and the original ids (MQTT 4.4).
-          for (let i = 0; i < n; i++) {
-            const at = V.SLOTS + i * SLOT_SIZE + S.STATE;
-            if (v[at] === Slot.SENT) {
-              this.slots_[i * v[V.SLOT_BYTES]] |= 8;
-              v[at] = Slot.QUEUED;
-            } else if (v[at] === Slot.RELEASED) v[at] = Slot.RELEASE_QUEUED;
-          }
-          if (!m.sessionPresent) {
-            // A new session: no incoming QoS 2 state (MQTT-3.1.2-6), no subscriptions (MQTT 3.2.2.2).
-            for (let i = 0; i < n; i++) v[V.SLOTS + n * SLOT_SIZE + i] = 0;
-            for (let k = 0; k < this.subs_.length; k += 4) this.x_(Op.SEND_SUBSCRIBE, k);
-          }
-          this.x_(Op.FLUSH);
-          this.emit("connected", m.sessionPresent);
+          return this.x_(Op.CONNACK);
         } else if (a === PacketType.PUBACK || a === PacketType.PUBCOMP || a === PacketType.PUBREC) {
           // The slot holding this id in the state the packet answers: PUBLISH sent, or PUBREL sent.
           let s = -1;
@@ -347,13 +362,13 @@ export class Client {
             // Answered with PUBREL (MQTT-4.3.3-1), paced like the PUBLISH; one for an unknown id too.
             if (s < 0) return this.conn_!.write(String.fromCharCode(0x62, 2, id >> 8, id & 255));
             v[V.SLOTS + s * SLOT_SIZE + S.STATE] = Slot.RELEASE_QUEUED;
-            return this.x_(Op.FLUSH);
+            return this.flush_();
           }
           if (s < 0) return;
           v[V.SLOTS + s * SLOT_SIZE + S.STATE] = Slot.FREE;
           this.pending--;
           this.emit("puback", id);
-          this.x_(Op.FLUSH);
+          this.flush_();
         } else if (a === PacketType.PUBREL) {
           for (let i = 0; i < n; i++) if (v[V.SLOTS + n * SLOT_SIZE + i] === id) v[V.SLOTS + n * SLOT_SIZE + i] = 0;
           this.conn_!.write(String.fromCharCode(0x70, 2, id >> 8, id & 255));
@@ -403,7 +418,7 @@ export class Client {
         let s = -1;
         if (qos) for (let i = n - 1; i >= 0; i--) if (!v[V.SLOTS + i * SLOT_SIZE + S.STATE]) s = i;
         // With no free slot the arguments are still checked, so that a bad call reports its own error.
-        const id = s < 0 ? 1 : this.x_(Op.NEXT_ID);
+        const id = s < 0 ? 1 : this.nextId_();
         const slotBytes = v[V.SLOT_BYTES];
         let len = encodePublish(s < 0 ? tx : this.slots_.subarray(s * slotBytes, (s + 1) * slotBytes), 0, a, b, qos, retain, false, id);
         if (len === Err.BUFFER_TOO_SMALL) len = Err.PACKET_TOO_LARGE;
@@ -418,30 +433,73 @@ export class Client {
         v[at + S.STATE] = Slot.QUEUED;
         v[at + S.SEQ] = ++v[V.SEQ];
         this.pending++;
-        this.x_(Op.FLUSH);
+        this.flush_();
         return id;
       }
-      case Op.FLUSH: {
-        // Sends queued PUBLISH and PUBREL packets, oldest first, while the send window has room.
-        for (;;) {
-          let oldest = -1;
-          for (let i = 0; i < n; i++) {
-            const st = v[V.SLOTS + i * SLOT_SIZE + S.STATE];
-            if ((st === Slot.QUEUED || st === Slot.RELEASE_QUEUED) && (oldest < 0 || v[V.SLOTS + i * SLOT_SIZE + S.SEQ] < v[V.SLOTS + oldest * SLOT_SIZE + S.SEQ])) oldest = i;
+      case Op.FIRST_DELIVERY: {
+        // True for a QoS 2 packet id `a` not delivered yet, which it then remembers until PUBREL (MQTT
+        // 4.3.3); a repeat is acknowledged again. With no room to remember it, it stays unacknowledged
+        // (the broker sends it again) and `error` says busy.
+        const ids = V.SLOTS + n * SLOT_SIZE;
+        let free = -1;
+        for (let i = 0; i < n; i++) {
+          if (v[ids + i] === a) {
+            this.conn_!.write(String.fromCharCode(0x50, 2, a >> 8, a & 255));
+            return false;
           }
-          if (oldest < 0 || this.state_ !== State.CONNECTED || this.sent_ - this.drained_ > this.window_) return;
-          const at = V.SLOTS + oldest * SLOT_SIZE;
-          const slotBytes = v[V.SLOT_BYTES];
-          if (v[at + S.STATE] === Slot.QUEUED) {
-            v[at + S.STATE] = Slot.SENT;
-            this.conn_!.write(E.toString(this.slots_.subarray(oldest * slotBytes, oldest * slotBytes + v[at + S.LEN])));
-            this.sent_ += v[at + S.LEN];
-          } else {
-            v[at + S.STATE] = Slot.RELEASED;
-            this.conn_!.write(String.fromCharCode(0x62, 2, v[at + S.ID] >> 8, v[at + S.ID] & 255));
-            this.sent_ += 4;
-          }
+          if (!v[ids + i] && free < 0) free = i;
         }
+        if (free < 0) {
+          this.x_(Op.FAIL, Err.BUSY);
+          return false;
+        }
+        v[ids + free] = a;
+        return true;
+      }
+      case Op.PUBLISH_EVENT:
+        // The `publish` event of Espruino's MQTT module (its strings and object allocate).
+        this.emit("publish", { topic: m.topic(), message: m.text(), qos: m.qos, retain: m.retain, dup: m.dup });
+    }
+  }
+
+  /** The connection's rare jobs (CONNACK, tick, open, close, drop, errors, SUBSCRIBE), one case each, in
+   *  one method: a function costs the heap the same however long it is, and its length costs time only
+   *  when it runs. `op` is an Op, with its arguments in a and b. */
+  x_(op: number, a?: any, b?: any): any {
+    const v = this.v_;
+    const o = this.opt_;
+    const p = this.platform_;
+    const m = this.msg_;
+    const n = v[V.INFLIGHT];
+    const tx = this.tx_;
+    switch (op) {
+      case Op.CONNACK: {
+        // Refused, or connected (MQTT 3.2); then resend what was not acknowledged.
+        if (m.returnCode || (o.clean_session !== false && m.sessionPresent)) {
+          // Refused (MQTT 3.2.2.3), or a session kept against a clean start (MQTT-3.2.2-1).
+          this.emit("error", m.returnCode ? "connection refused: " + ["", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"][m.returnCode] : errorText(Err.PROTOCOL), m.returnCode ? Err.REFUSED : Err.PROTOCOL);
+          return this.x_(Op.DROP, m.returnCode ? Err.REFUSED : Err.PROTOCOL, true);
+        }
+        this.state_ = State.CONNECTED;
+        this.connected = true;
+        v[V.ATTEMPTS] = 0;
+        v[V.LAST_RECEIVED] = v[V.LAST_SENT] = p.time();
+        // Resend what the broker has not acknowledged, with DUP and the original ids (MQTT 4.4).
+        for (let i = 0; i < n; i++) {
+          const at = V.SLOTS + i * SLOT_SIZE + S.STATE;
+          if (v[at] === Slot.SENT) {
+            this.slots_[i * v[V.SLOT_BYTES]] |= 8;
+            v[at] = Slot.QUEUED;
+          } else if (v[at] === Slot.RELEASED) v[at] = Slot.RELEASE_QUEUED;
+        }
+        if (!m.sessionPresent) {
+          // A new session: no incoming QoS 2 state (MQTT-3.1.2-6), no subscriptions (MQTT 3.2.2.2).
+          for (let i = 0; i < n; i++) v[V.SLOTS + n * SLOT_SIZE + i] = 0;
+          for (let k = 0; k < this.subs_.length; k += 4) this.x_(Op.SEND_SUBSCRIBE, k);
+        }
+        this.flush_();
+        this.emit("connected", m.sessionPresent);
+        return;
       }
       case Op.TICK: {
         // Reconnect after backoff, connect timeout, keepalive (MQTT 3.1.2.10).
@@ -575,44 +633,13 @@ export class Client {
       case Op.SEND_SUBSCRIBE: {
         // SUBSCRIBE for subscription `a`, its packet id then awaiting the SUBACK; or with a < 0,
         // UNSUBSCRIBE for filter `b`.
-        const id = this.x_(Op.NEXT_ID);
+        const id = this.nextId_();
         const len = encodeFilterList(tx, 0, a < 0 ? PacketType.UNSUBSCRIBE : PacketType.SUBSCRIBE, id, [a < 0 ? b : this.subs_[a]], a < 0 ? null : [this.subs_[a + 3]]);
         if (len < 0) return this.x_(Op.FAIL, len);
         if (a >= 0) v[v[V.SUBS_AT] + a / 4] = id;
         this.conn_!.write(E.toString(tx.subarray(0, len)));
         this.sent_ += len;
         return;
-      }
-      case Op.NEXT_ID:
-        // The next packet id: 1..65535, wrapping, never one still in use by a slot or an awaited SUBACK
-        // (MQTT 2.3.1).
-        for (;;) {
-          const id = (v[V.NEXT_ID] = (v[V.NEXT_ID] % 65535) + 1);
-          let used = false;
-          for (let i = 0; i < n; i++) if (v[V.SLOTS + i * SLOT_SIZE + S.STATE] && v[V.SLOTS + i * SLOT_SIZE + S.ID] === id) used = true;
-          const q = v[V.SUBS_AT];
-          for (let k = 0; k < this.subs_.length; k += 4) if (v[q + k / 4] === id) used = true;
-          if (!used) return id;
-        }
-      case Op.FIRST_DELIVERY: {
-        // True for a QoS 2 packet id `a` not delivered yet, which it then remembers until PUBREL (MQTT
-        // 4.3.3); a repeat is acknowledged again. With no room to remember it, it stays unacknowledged
-        // (the broker sends it again) and `error` says busy.
-        const ids = V.SLOTS + n * SLOT_SIZE;
-        let free = -1;
-        for (let i = 0; i < n; i++) {
-          if (v[ids + i] === a) {
-            this.conn_!.write(String.fromCharCode(0x50, 2, a >> 8, a & 255));
-            return false;
-          }
-          if (!v[ids + i] && free < 0) free = i;
-        }
-        if (free < 0) {
-          this.x_(Op.FAIL, Err.BUSY);
-          return false;
-        }
-        v[ids + free] = a;
-        return true;
       }
       case Op.FIND_SUB: {
         // The index in subs_ of filter `a`'s subscription, or -1. Only entries 0 mod 4 are filters: the
@@ -621,12 +648,9 @@ export class Client {
         while (k > 0 && k % 4) k = this.subs_.indexOf(a, k + 1);
         return k;
       }
-      case Op.PUBLISH_EVENT:
-        // The `publish` event of Espruino's MQTT module (its strings and object allocate).
-        this.emit("publish", { topic: m.topic(), message: m.text(), qos: m.qos, retain: m.retain, dup: m.dup });
     }
   }
 }
 
 Client.prototype.push_ = framePush;
-Client.prototype.onFrameError = Client.prototype.x_;
+Client.prototype.onFrameError = Client.prototype.q_;
