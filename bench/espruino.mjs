@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMosquitto, haveMosquitto } from "../test/helpers/brokers.mjs";
-import { runOnEspruino, HEAPS, espruinoClients, measureClient, bootFirmware, interpreterTrouble, MESSAGE_HOOKS, mqttConnected } from "../test/helpers/espruino.mjs";
+import { runOnEspruino, HEAPS, espruinoClients, measureClient, bootFirmware, interpreterTrouble, MESSAGE_HOOKS, mqttConnected, esp8266Limits } from "../test/helpers/espruino.mjs";
 import { buildQuadrupedEsp8266 } from "./quadruped.mjs";
 
 /** 49 bytes: with the topic "ebench/out" a 63-byte QoS 0 PUBLISH (2 + 2 + 10 + 49). */
@@ -206,6 +206,37 @@ async function codecProfile(bin) {
   return { bench: "espruino-codec-profile", heap: "default", unit: "calls_per_s", ...(m ? JSON.parse(m[1]) : { failed: interpreterTrouble(text) || text.slice(-200) }) };
 }
 
+/** The session alone on a scripted socket (no network, no broker: steadier than the rates above), best
+ *  of 5 rounds: QoS 0 receive of 62-byte PUBLISHes arriving 8 to a chunk, with no listener, a `message`
+ *  listener and a subscription handler; QoS 1 publish answered by PUBACK (with a drain after each
+ *  write) and QoS 1 receive answered with PUBACK. dist/wisp.js as code in RAM, ESP8266 limits. */
+async function sessionProfile(bin) {
+  const topic = "ebench/in";
+  const publish = (header, extra) => String.fromCharCode(header, 2 + topic.length + extra.length + PAYLOAD_49.length, 0, topic.length) + topic + extra + PAYLOAD_49;
+  const text = await runOnEspruino(`
+    var W = require("wisp"), r = {}, got = 0, i, k;
+    var sock = { write: function () {}, end: function () {}, on: function (e, f) { this["L" + e] = f; } }, opened = null;
+    var plat = { connect: function (o, cb) { opened = cb; return sock; }, time: getTime, setInterval: function () { return 1; }, clearInterval: function () {}, random: Math.random };
+    var c = W.create("x", { platform: plat, client_id: "p", limits: ${JSON.stringify(esp8266Limits())} });
+    c.connect(); opened.call(sock, sock); sock.Ldata.call(sock, "\\x20\\x02\\x00\\x00");
+    var Q0 = ${JSON.stringify(publish(0x30, ""))}, CH = Q0 + Q0 + Q0 + Q0 + Q0 + Q0 + Q0 + Q0, Q1 = ${JSON.stringify(publish(0x32, "\x00\x01"))};
+    function best(name, n, per, fn) { var b = 1e9; for (var k = 0; k < 5; k++) { var t0 = getTime(); fn(n); var d = getTime() - t0; if (d < b) b = d; } r[name] = Math.round(n * per / b); }
+    function chunks(n) { for (i = 0; i < n; i++) sock.Ldata.call(sock, CH); }
+    best("qos0_receive_no_listener", 40, 8, chunks);
+    c.on("message", function () { got++; });
+    best("qos0_receive_listener", 40, 8, chunks);
+    c.removeAllListeners("message");
+    c.subscribe(${JSON.stringify(topic)}, { qos: 0 }, function (m) { got++; });
+    best("qos0_receive_handler", 40, 8, chunks);
+    best("qos1_receive_puback", 100, 1, function (n) { for (i = 0; i < n; i++) sock.Ldata.call(sock, Q1); });
+    best("qos1_publish_puback", 100, 1, function (n) { for (i = 0; i < n; i++) { k = c.publish("ebench/q1", ${JSON.stringify(PAYLOAD_49)}, { qos: 1 }); sock.Ldrain.call(sock, sock); sock.Ldata.call(sock, String.fromCharCode(0x40, 2, k >> 8, k & 255)); } });
+    r.pending_after = c.pending;
+    print("JSON " + JSON.stringify(r)); quit();
+  `, { bin, modules: { wisp: "dist/wisp.js" }, timeoutMs: 120000, keepOnTimeout: true });
+  const m = text.match(/JSON (\{.*\})/);
+  return { bench: "espruino-session-profile", heap: "default", unit: "msg_per_s", ...(m ? JSON.parse(m[1]) : { failed: interpreterTrouble(text) || text.slice(-200) }) };
+}
+
 /** Runs every case on every interpreter given; `out(line)` gets each result line. */
 export async function espruinoCases(out) {
   const given = HEAPS.filter((h) => h.bin);
@@ -226,6 +257,7 @@ export async function espruinoCases(out) {
       if (h.heap === "default") {
         await speed(out, h.heap, h.bin, broker.port);
         out(await codecProfile(h.bin));
+        out(await sessionProfile(h.bin));
       }
     }
   } finally {

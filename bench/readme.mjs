@@ -71,6 +71,7 @@ export function resultsMarkdown(results, { mosquitto = "?" } = {}, heap = "defau
       const got = (k) => (r.received && r.received[k] !== undefined && r.received[k] !== 1000 ? `, ${n(r.received[k])} of 1,000 received` : "");
       row(`Espruino: ${r.what}${tail}`, `${ranged(r, "wisp")}${got("wisp")} with a \`message\` listener; ${ranged(r, "wisp_handler")}${got("wisp_handler")} with a subscription handler`, `${ranged(r, "mqtt_js")}${got("mqtt_js")}`, `${ranged(r, "tinymqtt")}${got("tinymqtt")}`, "≥ MQTT.js, both ways", met(r));
     } else if (r.bench === "espruino-codec-profile") row("Espruino: calls/s of each codec step on a 40 B PUBLISH (minified codec)", r.failed ? `failed: ${clean(r.failed)}` : Object.entries(r).filter(([k]) => !["bench", "unit", "heap"].includes(k)).map(([k, v]) => `${k} ${n(v)}`).join(", "), "", "", "", "");
+    else if (r.bench === "espruino-session-profile") row("Espruino: the session alone on a scripted socket, msg/s, best of 5 rounds (dist/wisp.js in RAM, ESP8266 limits)", r.failed ? `failed: ${clean(r.failed)}` : Object.entries(r).filter(([k]) => !["bench", "unit", "heap"].includes(k)).map(([k, v]) => `${k} ${n(v)}`).join(", "), "", "", "", "");
     else if (r.skipped) row(`${r.bench}: skipped`, r.skipped, "", "", "", "");
     else if (r.note) row(`${r.bench}: note`, r.note, "", "", "", "");
   }
