@@ -139,11 +139,12 @@ describe("the live telemetry page in Chromium", { skip: skipWithoutChromium }, (
       const { page, problems } = await openPage(browser, env.web.url);
       const rows = page.locator("#fleet-rows tr");
       // Quadrupeds publish at 10 Hz, the sensor (period_s 0.2) at 5 Hz; rates are counted over the last second.
-      const settled = () => [...document.querySelectorAll("#fleet-rows tr")].every((r) => {
+      // Every board's row, not only those seen so far: a board whose first message comes late has no row yet.
+      const settled = (n) => [...document.querySelectorAll("#fleet-rows tr")].length === n && [...document.querySelectorAll("#fleet-rows tr")].every((r) => {
         const rate = Number(r.cells[7].textContent);
         return r.cells[1].textContent === "online" && (r.cells[2].textContent === "sensor" ? rate >= 3 && rate <= 7 : rate >= 8 && rate <= 12);
       });
-      await page.waitForFunction(settled, null, { timeout: 10000 });
+      await page.waitForFunction(settled, ids.length, { timeout: 10000 });
       assert.equal(await rows.count(), 4);
       assert.deepEqual(await rows.evaluateAll((rs) => rs.map((r) => r.cells[0].textContent)), ids);
       assert.equal(await rows.nth(3).locator("td").nth(2).textContent(), "sensor");

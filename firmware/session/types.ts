@@ -6,8 +6,9 @@ import type { Platform } from "../platform";
 export interface Limits {
   /** Largest incoming packet kept (bigger ones are skipped with an error, and acknowledged). */
   maxPacket: number;
-  /** Largest chunk appended to the receive buffer whole; Espruino delivers up to 536 bytes at once, and a
-   *  longer chunk is appended in pieces of this size (each a transient string): less buffer, more calls. */
+  /** Receive buffer room beyond maxPacket: Espruino delivers up to 536 bytes at once, and a longer chunk
+   *  than the room left is appended in pieces (transient strings), each as large as the buffer holds:
+   *  less buffer, more calls. */
   maxChunk: number;
   /** Size of the transmit buffer: the largest packet other than a QoS 1/2 PUBLISH or a fast-path QoS 0. */
   txBuffer: number;
