@@ -552,10 +552,10 @@ export class Client {
         const tls = o.tls || address.indexOf("mqtts:") === 0;
         address = address.split("//").pop()!;
         const colon = address.lastIndexOf(":");
+        // The receive buffer is empty here: every way to OPEN passes DROP, which resets the stream, or
+        // starts from a new client.
         this.state_ = State.OPENING;
         v[V.SINCE] = p.time();
-        this.readPos_ = this.writePos_ = this.skip_ = 0;
-        this.resets_++;
         // TLS from Espruino's tls module, looked up only when wanted: an ESP8266 has none.
         if (tls && p === natives && !p.tls) try { p.tls = require("tls").connect; } catch (e) { /* said below */ }
         if (tls && !p.tls) {
