@@ -6,13 +6,10 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import mqtt from "mqtt";
 import mqttPacket from "mqtt-packet";
 import { loadWisp } from "../host-sim/node/load.mjs";
-import { startAedes, startMosquitto, freePort, skipWithoutMosquitto } from "./helpers/brokers.mjs";
+import { startAedes, restartableMosquitto, skipWithoutMosquitto } from "./helpers/brokers.mjs";
 import { startProxy } from "./helpers/proxy.mjs";
 import { waitFor, recordingPlatform, recordEvents } from "./helpers/util.mjs";
 import { Err } from "./helpers/codec.mjs";
@@ -205,14 +202,12 @@ describe("through a misbehaving proxy (Aedes behind it)", () => {
 describe("Mosquitto stopped and restarted mid-stream", { skip: skipWithoutMosquitto }, () => {
   test("3 restarts while publishing 2,000 QoS 1 messages: zero lost, resends flagged DUP", async () => {
     const N = 2000;
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), "wisp-persist-"));
-    let broker = await startMosquitto(port, { persistDir: dir });
-    const url = `127.0.0.1:${port}`;
+    const broker = await restartableMosquitto("wisp-persist-");
+    const url = broker.url;
     const c = await counter(url, "f/restart", `sub-restart-${process.pid}`);
     // Wisp reaches Mosquitto through a passing proxy, which reads what Wisp puts on the wire.
     const wire = wireLog();
-    const proxy = await startProxy(port, { onClientData: wire.tap });
+    const proxy = await startProxy(broker.port, { onClientData: wire.tap });
     const w = countedClient(proxy.url, { clean_session: false, keep_alive: 2 });
     w.client.connect();
     await waitFor(() => w.client.connected, "connected");
@@ -222,7 +217,7 @@ describe("Mosquitto stopped and restarted mid-stream", { skip: skipWithoutMosqui
       await waitFor(() => p.published >= ((i + 1) * N) / 4 && w.client.pending > 0, "progress", 30000);
       await broker.stop("SIGTERM");
       await waitFor(() => !w.client.connected, "the client noticing the broker gone");
-      broker = await startMosquitto(port, { persistDir: dir });
+      await broker.start();
     }
     await waitFor(() => p.published === N && w.client.pending === 0,
       () => `every message published and acknowledged: ${JSON.stringify({ published: p.published, pending: w.client.pending, connected: w.client.connected, events: w.events.slice(-6) })}`, 60000);

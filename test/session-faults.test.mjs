@@ -4,15 +4,12 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import mqtt from "mqtt";
 import mqttPacket from "mqtt-packet";
 import { loadWisp } from "../host-sim/node/load.mjs";
 import { fakePlatform } from "./helpers/fake-platform.mjs";
 import { Err, TYPES } from "./helpers/codec.mjs";
-import { startAedes, startMosquitto, freePort, skipWithoutMosquitto } from "./helpers/brokers.mjs";
+import { startAedes, startMosquitto, restartableMosquitto, skipWithoutMosquitto } from "./helpers/brokers.mjs";
 import { startProxy } from "./helpers/proxy.mjs";
 import { waitFor } from "./helpers/util.mjs";
 import { runOnEspruino, skipWithoutEspruino } from "./helpers/espruino.mjs";
@@ -349,10 +346,8 @@ describe("issue 10 in the host simulator (dist/wisp.js in the stand-ins) against
 
   test("2: Mosquitto stopped (refusing reconnects) and restarted 10 times during a QoS 1 stream: 0 lost, each reconnect ≤ 1.5 s after it is back", async () => {
     const N = 1000;
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), "wisp-sf-"));
-    let broker = await startMosquitto(port, { persistDir: dir });
-    const url = `127.0.0.1:${port}`;
+    const broker = await restartableMosquitto("wisp-sf-");
+    const url = broker.url;
     const sub = await subscriber(url, "sf/restart", { clean: false, clientId: `sf-sub-${process.pid}` });
     const w = simClient(url, { clean_session: false, keep_alive: 2 });
     w.client.connect();
@@ -366,7 +361,7 @@ describe("issue 10 in the host simulator (dist/wisp.js in the stand-ins) against
       const connects = w.of("connected").length;
       const refusals = w.of("error").length;
       await waitFor(() => w.of("error").length >= refusals + 2, "two refused reconnects while the broker is down"); // net.connect throws
-      broker = await startMosquitto(port, { persistDir: dir });
+      await broker.start();
       const back = Date.now();
       await waitFor(() => w.of("connected").length > connects, `reconnect ${i}`, 10000);
       delays.push(w.of("connected").at(-1)[3] - back);
@@ -540,10 +535,8 @@ describe("issue 10 on the real interpreter against Mosquitto", { concurrency: tr
 
   test("2: Mosquitto stopped (refusing reconnects) and restarted 10 times during a QoS 1 stream: 0 lost, each reconnect ≤ 1.5 s after it is back", async () => {
     const N = 400;
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), "wisp-sf-e-"));
-    let broker = await startMosquitto(port, { persistDir: dir });
-    const url = `127.0.0.1:${port}`;
+    const broker = await restartableMosquitto("wisp-sf-e-");
+    const url = broker.url;
     const sub = await subscriber(url, "sf/e/restart", { clean: false, clientId: `sf-e-sub-${process.pid}` });
     const e = onEspruino(url, { client_id: "sf-e-restart", clean_session: false, keep_alive: 2 }, `
       var next = 0;
@@ -561,7 +554,7 @@ describe("issue 10 on the real interpreter against Mosquitto", { concurrency: tr
       await waitFor(() => e.of("EV disconnected").length === i, "the interpreter noticing the broker gone");
       const refusals = e.of("EV error").length;
       await waitFor(() => e.of("EV error").length >= refusals + 2, "two refused reconnects while the broker is down");
-      broker = await startMosquitto(port, { persistDir: dir });
+      await broker.start();
       const back = Date.now();
       await waitFor(() => e.of("EV connected").length > i, `reconnect ${i}`, 10000);
       delays.push(e.of("EV connected").at(-1)[0] - back);

@@ -88,6 +88,20 @@ export async function startMosquitto(port, { persistDir, websockets = false } = 
   };
 }
 
+/** Mosquitto keeping its sessions and queued messages in a fresh temporary folder, on a free port, for
+ *  tests that stop it mid-stream: stop(signal) as startMosquitto's, start() again on the same port and
+ *  folder. */
+export async function restartableMosquitto(folderPrefix) {
+  const port = await freePort();
+  const persistDir = mkdtempSync(join(tmpdir(), folderPrefix));
+  let broker = await startMosquitto(port, { persistDir });
+  return {
+    port, url: `127.0.0.1:${port}`,
+    async start() { broker = await startMosquitto(port, { persistDir }); },
+    stop: (signal) => broker.stop(signal),
+  };
+}
+
 /** Both brokers, for tests that run against each. */
 export const BROKERS = [
   { name: "aedes", start: startAedes, skip: false },
