@@ -226,6 +226,34 @@ test("subscriptions: handlers get a reused view of matching topics; SUBACK 0x80 
   assert.equal(views.size, 1, "the message view is reused");
 });
 
+test("a stream on one topic: every message's fields and payload are its own, after a QoS 1 message or a control packet too, split anywhere", () => {
+  const stream = Buffer.concat([
+    gen({ cmd: "publish", topic: "a/b", payload: "one", qos: 0 }),
+    gen({ cmd: "publish", topic: "a/b", payload: "two", qos: 0, retain: true }),
+    gen({ cmd: "publish", topic: "a/b", payload: "three", qos: 1, messageId: 7 }),
+    gen({ cmd: "pingresp" }),
+    gen({ cmd: "publish", topic: "a/b", payload: "four", qos: 0 }),
+    gen({ cmd: "publish", topic: "a/c", payload: "five", qos: 0 }),
+    gen({ cmd: "publish", topic: "a/b", payload: "six".repeat(30), qos: 0 }),
+  ]);
+  const expected = [
+    ["a/b", "one", 0, false, 0], ["a/b", "two", 0, true, 0], ["a/b", "three", 1, false, 7],
+    ["a/b", "four", 0, false, 0], ["a/c", "five", 0, false, 0], ["a/b", "six".repeat(30), 0, false, 0],
+  ];
+  for (let cut = 0; cut < stream.length; cut++) {
+    const t = setup();
+    online(t);
+    const views = [];
+    const heard = [];
+    t.client.subscribe("a/+", { qos: 1 }, (m) => views.push([m.topic(), m.text(), m.qos, m.retain, m.packetId]));
+    t.client.on("message", (topic, payload) => heard.push([topic, payload]));
+    receive(t, stream.subarray(0, cut));
+    receive(t, stream.subarray(cut));
+    assert.deepEqual(views, expected, `split at ${cut}`);
+    assert.deepEqual(heard, expected.map((e) => [e[0], e[1]]), `split at ${cut}`);
+  }
+});
+
 test("topic matching follows MQTT 4.7", () => {
   const cases = [
     ["#", "a", true], ["#", "a/b/c", true], ["#", "$SYS/x", false], ["+/x", "$SYS/x", false], ["$SYS/#", "$SYS/x", true],

@@ -209,7 +209,8 @@ export class PacketView {
   payloadStart = 0;
   payloadEnd = 0;
   /** A PUBLISH topic that decodePacket found plain ASCII, as the byte string it checked (Espruino), so
-   *  the session need not make it again; else "". */
+   *  the session need not make it again; else "". While set, the fields every QoS 0 PUBLISH shares
+   *  (type, qos, packetId, dup) hold, and a next packet with the same topic skips the check. */
   plainTopic_ = "";
 }
 
@@ -221,13 +222,17 @@ export function decodePacket(buf: Uint8Array, start: number, end: number, v: Pac
   // comes by the thousand, a QoS 0 PUBLISH with a one-byte Remaining Length and a plain ASCII topic
   // (MQTT 3.3); everything else, checks that fail included, in decodeAny.
   const te = start + 4 + ((buf[start + 2] << 8) | buf[start + 3]);
-  let t = "";
-  if ((buf[start] & 0xfe) !== 0x30 || buf[start + 1] + 2 !== end - start || end - start < 4 || te > end || te === start + 4 ||
-    !ESPRUINO || NOT_PLAIN.test((t = E.toString(buf.subarray(start + 4, te))))) return decodeAny(buf, start, end, v);
-  v.plainTopic_ = t;
-  v.type = PacketType.PUBLISH;
-  v.qos = v.packetId = 0;
-  v.dup = false;
+  if ((buf[start] & 0xfe) !== 0x30 || buf[start + 1] + 2 !== end - start || end - start < 4 || te > end || te === start + 4 || !ESPRUINO) return decodeAny(buf, start, end, v);
+  const t = E.toString(buf.subarray(start + 4, te));
+  // The same topic as the last packet decoded here (streams repeat it): checked then, and the fields a
+  // QoS 0 PUBLISH shares are still set (decodeAny clears plainTopic_).
+  if (t !== v.plainTopic_) {
+    if (NOT_PLAIN.test(t)) return decodeAny(buf, start, end, v);
+    v.plainTopic_ = t;
+    v.type = PacketType.PUBLISH;
+    v.qos = v.packetId = 0;
+    v.dup = false;
+  }
   v.retain = (buf[start] & 1) === 1;
   v.topicStart = start + 4;
   v.topicEnd = v.payloadStart = te;
@@ -237,6 +242,7 @@ export function decodePacket(buf: Uint8Array, start: number, end: number, v: Pac
 
 /** decodePacket for every packet: the fixed header and the body of each packet a client receives. */
 function decodeAny(buf: Uint8Array, start: number, end: number, v: PacketView): number {
+  v.plainTopic_ = "";
   if (end - start < 2) return Err.MALFORMED;
   let p = start + 2;
   if (buf[start + 1] < 128) {
@@ -300,7 +306,6 @@ function decodeAny(buf: Uint8Array, start: number, end: number, v: PacketView): 
   // On Espruino one native test of the topic as a (transient) byte string passes plain ASCII.
   const bad = !ESPRUINO || NOT_PLAIN.test(E.toString(buf.subarray(p + 2, topicEnd))) ? checkUtf8(buf, p + 2, topicEnd, true) : 0;
   if (bad) return bad;
-  v.plainTopic_ = "";
   v.qos = qos;
   v.dup = (flags & 8) !== 0;
   v.retain = (flags & 1) !== 0;

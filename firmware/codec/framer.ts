@@ -20,6 +20,11 @@ export interface FrameState {
   skip_: number;
   /** Counts resets: a chunk being appended in pieces stops when the stream was reset meanwhile. */
   resets_: number;
+  /** The piece of the stream being framed, copied to rx_ from position chunkAt_: a packet starting at or
+   *  after chunkAt_ is in it too, from start - chunkAt_ (on Espruino a substring of it costs a third of
+   *  a string made from the buffer's bytes). */
+  chunk_: string | Uint8Array;
+  chunkAt_: number;
   /** Each whole packet as buf[start, end); valid only during the call. */
   onPacket(buf: Uint8Array, start: number, end: number): void;
   /** Err.PACKET_TOO_LARGE (the packet is skipped, the stream stays in sync; `header` is its first byte
@@ -46,6 +51,8 @@ export function framePush(this: FrameState, chunk: string | Uint8Array): void {
     }
     n = Math.min(len - i, buf.length - this.writePos_);
     const piece = n === len ? chunk : typeof chunk === "string" ? chunk.substring(i, i + n) : chunk.subarray(i, i + n);
+    this.chunk_ = piece;
+    this.chunkAt_ = this.writePos_;
     if (ESPRUINO) (buf as any).set(piece, this.writePos_);
     else copyBytes(buf, this.writePos_, piece);
     this.writePos_ += n;
@@ -111,6 +118,8 @@ export class Framer implements FrameState {
   writePos_ = 0;
   skip_ = 0;
   resets_ = 0;
+  chunk_: string | Uint8Array = "";
+  chunkAt_ = 0;
   /** Takes the next chunk of the stream (framePush). */
   push: (chunk: string | Uint8Array) => void = framePush;
   /** The receive buffer (rx_). */
