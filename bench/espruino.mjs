@@ -4,7 +4,7 @@
 // Espruino's own modules (EspruinoDocs MQTT.js and tinyMQTT.js, minified, from ESPRUINO_MODULES_DIR) run
 // the same script on the same binary in the same run, against Mosquitto on 127.0.0.1. Each case is one
 // line with every client's figure, the target and whether Wisp meets it. Run alone: node bench/espruino.mjs
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMosquitto, haveMosquitto } from "../test/helpers/brokers.mjs";
@@ -237,6 +237,72 @@ async function sessionProfile(bin) {
   return { bench: "espruino-session-profile", heap: "default", unit: "msg_per_s", ...(m ? JSON.parse(m[1]) : { failed: interpreterTrouble(text) || text.slice(-200) }) };
 }
 
+/** valgrind, when installed: it counts the interpreter's instructions (one run to the next the count is
+ *  the same, where msg/s on this machine moves ±20 %). */
+const VALGRIND = ["/usr/bin/valgrind", "/usr/local/bin/valgrind"].find((f) => existsSync(f));
+
+/** Interpreter instructions per message (valgrind's count, cachegrind; a run with n chunks minus one with
+ *  none, over the messages): Wisp and EspruinoDocs MQTT.js on the same scripted socket (no network), one
+ *  chunk of received data per timer tick, as a socket delivers it: 5 QoS 0 PUBLISHes of 62 B to a chunk,
+ *  as Mosquitto delivered them to the interpreter in the receive case (310-byte chunks, 171 of 212), and
+ *  the stream cut in the interpreter's largest chunks (536 B, packets split across them); then QoS 0
+ *  publish of 63 B. MQTT.js re-emits the rest of a chunk and its events through Espruino's queue, as on a
+ *  real socket; Wisp calls its listeners at once. Wisp with ESP8266 limits, code in RAM. */
+async function instructionProfile(bin) {
+  if (!VALGRIND) return { bench: "espruino-instructions", heap: "default", skipped: "valgrind is not installed (Debian package valgrind)" };
+  const topic = "ebench/in";
+  const packet = String.fromCharCode(0x30, 2 + topic.length + PAYLOAD_49.length, 0, topic.length) + topic + PAYLOAD_49;
+  const setups = {
+    wisp: `var W = require("wisp"), opened = null;
+      var sock = { write: function () {}, end: function () {}, on: function (e, f) { this["L" + e] = f; } };
+      var plat = { connect: function (o, cb) { opened = cb; return sock; }, time: getTime, setInterval: function () { return 1; }, clearInterval: function () {}, random: Math.random };
+      var c = W.create("x", { platform: plat, client_id: "p", limits: ${JSON.stringify(esp8266Limits())} });
+      c.connect(); opened.call(sock, sock);
+      var feed = function (d) { sock.Ldata.call(sock, d); };`,
+    mqtt_js: `var W = require("MQTT");
+      var sock = { write: function () {}, end: function () {}, on: function (e, f) { this["L" + e] = f; }, emit: function (e, d) { this["L" + e](d); } };
+      var c = W.create("x", { client_id: "p" }); c.connect(sock);
+      var feed = function (d) { sock.Ldata(d); };`,
+  };
+  const hooks = { wisp: `c.on("message", onListenerMessage);`, wisp_handler: `c.subscribe(${JSON.stringify(topic)}, { qos: 0 }, onHandlerMessage);`, mqtt_js: `c.on("message", onListenerMessage);` };
+  const count = async (key, what, n) => {
+    const text = await runOnEspruino(`
+      var got = 0, left = n0 = ${n + 2}, sp = 0, WHAT = ${JSON.stringify(what)}, P = ${JSON.stringify(PAYLOAD_49)};
+      function onMessage(m) { got++; }
+      ${MESSAGE_HOOKS}
+      ${setups[key === "wisp_handler" ? "wisp" : key]}
+      feed("\\x20\\x02\\x00\\x00");
+      ${what === "publish" ? "" : hooks[key]}
+      var Q = ${JSON.stringify(packet)}, CH = Q + Q + Q + Q + Q, ST = ""; for (var j = 0; j < 300; j++) ST += Q;
+      function step() {
+        if (left-- <= 0) { print("GOT " + got); return quit(); }
+        if (WHAT === "publish") for (var i = 0; i < 10; i++) c.publish("ebench/out", P);
+        else if (WHAT === "receive_5") feed(CH);
+        else { feed(ST.substr(sp, 536)); sp += 536; }
+        setTimeout(step, 0);
+      }
+      setTimeout(step, 0);
+    `, { bin, wrap: [VALGRIND, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"], modules: { wisp: "dist/wisp.js", MQTT: join(process.env.ESPRUINO_MODULES_DIR || "", "MQTT.js") }, timeoutMs: 300000, keepOnTimeout: true });
+    const m = text.match(/I\s+refs:\s+([\d,]+)/);
+    return m ? { refs: +m[1].replace(/,/g, ""), got: +(text.match(/GOT (\d+)/) || [, -1])[1] } : { failed: interpreterTrouble(text) || text.slice(-200) };
+  };
+  const keys = espruinoClients(0).some((c) => c.key === "mqtt_js") ? ["wisp", "wisp_handler", "mqtt_js"] : ["wisp", "wisp_handler"];
+  const r = { bench: "espruino-instructions", heap: "default", unit: "instructions_per_message" };
+  const N = 20;
+  for (const what of ["receive_5", "receive_536", "publish"]) {
+    r[what] = {};
+    for (const key of keys) {
+      if (what === "publish" && key === "wisp_handler") continue;
+      const a = await count(key, what, 0), b = await count(key, what, N);
+      if (a.failed || b.failed) { r[what][key] = `failed: ${a.failed || b.failed}`; continue; }
+      const messages = what === "publish" ? 10 * N : b.got - a.got;
+      r[what][key] = Math.round((b.refs - a.refs) / messages);
+    }
+  }
+  if (keys.includes("mqtt_js")) r.met = ["receive_5", "receive_536"].every((w) => r[w].wisp <= r[w].mqtt_js && r[w].wisp_handler <= r[w].mqtt_js);
+  return r;
+}
+
 /** Runs every case on every interpreter given; `out(line)` gets each result line. */
 export async function espruinoCases(out) {
   const given = HEAPS.filter((h) => h.bin);
@@ -258,6 +324,7 @@ export async function espruinoCases(out) {
         await speed(out, h.heap, h.bin, broker.port);
         out(await codecProfile(h.bin));
         out(await sessionProfile(h.bin));
+        out(await instructionProfile(h.bin));
       }
     }
   } finally {

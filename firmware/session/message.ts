@@ -15,7 +15,10 @@ export interface Message extends PacketView {
 
 /** What every Message view inherits (Object.create): its two methods, one copy, no constructor. */
 export const MESSAGE_METHODS = {
-  topic: function (this: Message): string { return E.asUTF8 ? E.asUTF8(E.toString(this.buf.subarray(this.topicStart, this.topicEnd))) : E.toString(this.buf.subarray(this.topicStart, this.topicEnd)); },
+  topic: function (this: Message): string {
+    // A plain ASCII topic is already a string (decodePacket's).
+    return this.plainTopic_ || (E.asUTF8 ? E.asUTF8(E.toString(this.buf.subarray(this.topicStart, this.topicEnd))) : E.toString(this.buf.subarray(this.topicStart, this.topicEnd)));
+  },
   text: function (this: Message): string { return E.toString(this.buf.subarray(this.payloadStart, this.payloadEnd)); },
 };
 

@@ -22,15 +22,16 @@ export const HEAPS = [
 /** Runs `script` with `modules` ({name: path}) in ./node_modules on `bin` (default ESPRUINO_BIN);
  *  resolves with its console output when it exits (it stays alive while sockets or timers exist, so
  *  scripts quit()), or, past `timeoutMs`, kills it and resolves with the output so far plus "TIMED OUT"
- *  when `keepOnTimeout`, else rejects. `onOutput(all)` sees the output as it grows. */
-export function runOnEspruino(script, { modules = {}, timeoutMs = 20000, onOutput = () => {}, bin = ESPRUINO_BIN, keepOnTimeout = false } = {}) {
+ *  when `keepOnTimeout`, else rejects. `onOutput(all)` sees the output as it grows; `wrap` is a command
+ *  the interpreter runs under (e.g. valgrind and its options). */
+export function runOnEspruino(script, { modules = {}, timeoutMs = 20000, onOutput = () => {}, bin = ESPRUINO_BIN, keepOnTimeout = false, wrap = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "wisp-espruino-"));
   mkdirSync(join(dir, "node_modules"));
   for (const [name, path] of Object.entries(modules)) copyFileSync(path, join(dir, "node_modules", `${name}.js`));
   writeFileSync(join(dir, "main.js"), script);
   return new Promise((resolve, reject) => {
     // stdin stays open and silent: a closed stdin floods Espruino's console.
-    const child = spawn(bin, ["main.js"], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
+    const child = wrap.length ? spawn(wrap[0], [...wrap.slice(1), bin, "main.js"], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] }) : spawn(bin, ["main.js"], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => { out += d; onOutput(out); });
     child.stderr.on("data", (d) => (out += d));
