@@ -74,9 +74,9 @@ export function resultsMarkdown(results, { mosquitto = "?" } = {}, heap = "defau
     else if (r.bench === "espruino-session-profile") row("Espruino: the session alone on a scripted socket, msg/s, best of 5 rounds (dist/wisp.js in RAM, ESP8266 limits)", r.failed ? `failed: ${clean(r.failed)}` : Object.entries(r).filter(([k]) => !["bench", "unit", "heap"].includes(k)).map(([k, v]) => `${k} ${n(v)}`).join(", "), "", "", "", "");
     else if (r.bench === "espruino-instructions" && !r.skipped) {
       const cell = (w, k) => (typeof r[w][k] === "number" ? `${n(r[w][k])}` : r[w][k] || "");
-      row("Espruino: interpreter instructions per received message (valgrind count, steady run to run), scripted socket, 5 × 62 B PUBLISH to a chunk (as Mosquitto delivered them)", `${cell("receive_5", "wisp")} with a \`message\` listener; ${cell("receive_5", "wisp_handler")} with a subscription handler`, cell("receive_5", "mqtt_js"), "", "≤ MQTT.js", met(r));
+      row("Espruino: interpreter instructions per received message (valgrind count, steady run to run), scripted socket, 5 × 62 B PUBLISH to a chunk (as Mosquitto delivered them)", `${cell("receive_5", "wisp")} with a \`message\` listener; ${cell("receive_5", "wisp_handler")} with a subscription handler`, cell("receive_5", "mqtt_js"), "", "receive ≤ MQTT.js, publish ≤ tinyMQTT (all rows)", met(r));
       row("Espruino: the same, the stream cut in 536 B chunks (packets split across chunks)", `${cell("receive_536", "wisp")} listener; ${cell("receive_536", "wisp_handler")} handler`, cell("receive_536", "mqtt_js"), "", "", "");
-      row("Espruino: interpreter instructions per QoS 0 publish of 63 B, scripted socket", cell("publish", "wisp"), cell("publish", "mqtt_js"), "", "", "");
+      row("Espruino: interpreter instructions per QoS 0 publish of 63 B, scripted socket", cell("publish", "wisp"), cell("publish", "mqtt_js"), cell("publish", "tinymqtt"), "≤ tinyMQTT", "");
     }
     else if (r.skipped) row(`${r.bench}: skipped`, r.skipped, "", "", "", "");
     else if (r.note) row(`${r.bench}: note`, r.note, "", "", "", "");

@@ -37,6 +37,10 @@ export function copyBytes(buf: Uint8Array, off: number, src: Bytes): void {
   else for (let i = 0; i < src.length; i++) buf[off + i] = src.charCodeAt(i);
 }
 
+/** E.toString (bytes to a byte string), looked up once: on the interpreter finding a built-in by name
+ *  costs about as much as calling it. Espruino only. */
+export const toByteString: (b: Uint8Array) => string = ESPRUINO ? E.toString : (null as any);
+
 /** Matches any char but plain ASCII without NUL, '#' and '+': a string it does not match is well-formed
  *  UTF-8 and a valid topic name as it is. One native test instead of a statement per byte; only what it
  *  matches goes through checkUtf8. */

@@ -2,7 +2,7 @@
 // returns the offset after the packet or a negative Err, and never writes past buf.length. Strings are
 // written as their UTF-8 bytes and checked in place (MQTT 1.5.3).
 import { Err } from "../errors";
-import { Bytes, bytesOf, copyBytes, checkUtf8, writeLength, readLength, lengthOut, NOT_PLAIN } from "./bytes";
+import { Bytes, bytesOf, copyBytes, checkUtf8, writeLength, readLength, lengthOut, NOT_PLAIN, toByteString } from "./bytes";
 import { ESPRUINO } from "wisp-target";
 
 export type { Bytes };
@@ -223,7 +223,7 @@ export function decodePacket(buf: Uint8Array, start: number, end: number, v: Pac
   // (MQTT 3.3); everything else, checks that fail included, in decodeAny.
   const te = start + 4 + ((buf[start + 2] << 8) | buf[start + 3]);
   if ((buf[start] & 0xfe) !== 0x30 || buf[start + 1] + 2 !== end - start || end - start < 4 || te > end || te === start + 4 || !ESPRUINO) return decodeAny(buf, start, end, v);
-  const t = E.toString(buf.subarray(start + 4, te));
+  const t = toByteString(buf.subarray(start + 4, te));
   // The same topic as the last packet decoded here (streams repeat it): checked then, and the fields a
   // QoS 0 PUBLISH shares are still set (decodeAny clears plainTopic_).
   if (t !== v.plainTopic_) {
@@ -304,7 +304,7 @@ function decodeAny(buf: Uint8Array, start: number, end: number, v: PacketView): 
   if (topicEnd + (qos ? 2 : 0) > end) return Err.MALFORMED;
   if (topicEnd === p + 2) return Err.BAD_TOPIC; // MQTT-4.7.3-1
   // On Espruino one native test of the topic as a (transient) byte string passes plain ASCII.
-  const bad = !ESPRUINO || NOT_PLAIN.test(E.toString(buf.subarray(p + 2, topicEnd))) ? checkUtf8(buf, p + 2, topicEnd, true) : 0;
+  const bad = !ESPRUINO || NOT_PLAIN.test(toByteString(buf.subarray(p + 2, topicEnd))) ? checkUtf8(buf, p + 2, topicEnd, true) : 0;
   if (bad) return bad;
   v.qos = qos;
   v.dup = (flags & 8) !== 0;

@@ -8,7 +8,7 @@
 // listeners are kept by Espruino's own `on` (in the object's "#on<event>" lists) and called in turn.
 import { PacketType, decodePacket, encodeConnect, encodePublish, encodeFilterList } from "../codec/codec";
 import { framePush } from "../codec/framer";
-import { bytesOf, writeLength } from "../codec/bytes";
+import { bytesOf, writeLength, toByteString } from "../codec/bytes";
 import type { Platform, Socket } from "../platform";
 import { Message, MessageHandler, MESSAGE_METHODS } from "./message";
 import { Err, errorText } from "../errors";
@@ -39,6 +39,11 @@ const enum Op {
   CONTROL = 1, PUBLISH = 2, CONNACK = 3, TICK = 4, OPEN = 5, OPENED = 6, CLOSED = 7, DROP = 8, FAIL = 9,
   SEND_SUBSCRIBE = 10, FIRST_DELIVERY = 12, PUBLISH_EVENT = 13, FIND_SUB = 14,
 }
+
+/** Built-ins the per-message code calls, looked up once (finding one by name costs the interpreter about
+ *  as much as the call). */
+const fromCharCode = String.fromCharCode;
+const isUTF8 = E.isUTF8;
 
 /** Milliseconds between ticks of the one periodic timer: keepalive, timeouts, reconnect. */
 const TICK_MS = 250;
@@ -185,12 +190,12 @@ export class Client {
     if (options || typeof message !== "string" || topic !== this.topic_ || !this.connected) return this.q_(Op.PUBLISH, topic, message, options);
     const f = this.topicField_;
     const rem = f.length + message.length;
-    if (rem > 127 || (E.isUTF8 && E.isUTF8(message))) return this.q_(Op.PUBLISH, topic, message, options);
+    if (rem > 127 || (isUTF8 && isUTF8(message))) return this.q_(Op.PUBLISH, topic, message, options);
     if (this.sent_ - this.drained_ > this.window_) {
       this.emit("busy", topic);
       return Err.BUSY;
     }
-    this.conn_!.write(String.fromCharCode(48, rem) + f + message);
+    this.conn_!.write(fromCharCode(48, rem) + f + message);
     this.sent_ += rem + 2;
     return 0;
   }
@@ -271,13 +276,13 @@ export class Client {
     const l = (this as any)["#onmessage"];
     // The topic as a byte string (made by decodePacket when plain ASCII), for the filters (equal bytes
     // first: no call) and, flagged UTF-8 where the build has Unicode and it is not plain, the listeners.
-    const t = subs.length || l ? m.plainTopic_ || E.toString(buf.subarray(m.topicStart, m.topicEnd)) : "";
+    const t = subs.length || l ? m.plainTopic_ || toByteString(buf.subarray(m.topicStart, m.topicEnd)) : "";
     for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && (subs[k + 1] === t || topicMatches(subs[k + 1], t))) subs[k + 2](m);
     if (l) {
       // emit("message", topic, payload), inlined: one call fewer per message.
       const tt = m.plainTopic_ || !E.asUTF8 ? t : E.asUTF8(t);
       // From the chunk when the packet is in it (FrameState.chunk_): a third of the interpreter's work.
-      const pl = start >= this.chunkAt_ ? (this.chunk_ as string).substr(m.payloadStart - this.chunkAt_, end - m.payloadStart) : E.toString(buf.subarray(m.payloadStart, end));
+      const pl = start >= this.chunkAt_ ? (this.chunk_ as string).substr(m.payloadStart - this.chunkAt_, end - m.payloadStart) : toByteString(buf.subarray(m.payloadStart, end));
       if (typeof l === "function") l.call(this, tt, pl);
       else for (let i = 0; i < l.length; i++) l[i].call(this, tt, pl);
     }
@@ -300,11 +305,11 @@ export class Client {
       const slotBytes = v[V.SLOT_BYTES];
       if (v[at + S.STATE] === Slot.QUEUED) {
         v[at + S.STATE] = Slot.SENT;
-        this.conn_!.write(E.toString(this.slots_.subarray(oldest * slotBytes, oldest * slotBytes + v[at + S.LEN])));
+        this.conn_!.write(toByteString(this.slots_.subarray(oldest * slotBytes, oldest * slotBytes + v[at + S.LEN])));
         this.sent_ += v[at + S.LEN];
       } else {
         v[at + S.STATE] = Slot.RELEASED;
-        this.conn_!.write(String.fromCharCode(0x62, 2, v[at + S.ID] >> 8, v[at + S.ID] & 255));
+        this.conn_!.write(fromCharCode(0x62, 2, v[at + S.ID] >> 8, v[at + S.ID] & 255));
         this.sent_ += 4;
       }
     }
@@ -338,7 +343,7 @@ export class Client {
       // broker's window never fills), or the stream is lost.
       this.x_(Op.FAIL, op);
       if (op !== Err.PACKET_TOO_LARGE) return this.x_(Op.DROP, op, true);
-      if (b && this.state_ === State.CONNECTED && (!(a & 4) || this.q_(Op.FIRST_DELIVERY, b))) this.conn_!.write(String.fromCharCode(a & 4 ? 0x50 : 0x40, 2, b >> 8, b & 255));
+      if (b && this.state_ === State.CONNECTED && (!(a & 4) || this.q_(Op.FIRST_DELIVERY, b))) this.conn_!.write(fromCharCode(a & 4 ? 0x50 : 0x40, 2, b >> 8, b & 255));
       return;
     }
     switch (op) {
@@ -356,12 +361,12 @@ export class Client {
           // QoS 1 (MQTT 4.3.2) or QoS 2, delivered once per id until its PUBREL (MQTT 4.3.3).
           if (m.qos === 2 && !this.q_(Op.FIRST_DELIVERY, id)) return;
           const subs = this.subs_;
-          const t = E.toString(m.buf.subarray(m.topicStart, m.topicEnd));
+          const t = toByteString(m.buf.subarray(m.topicStart, m.topicEnd));
           for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && topicMatches(subs[k + 1], t)) subs[k + 2](m);
           if ((this as any)["#onmessage"]) this.emit("message", m.topic(), m.text());
           if ((this as any)["#onpublish"]) this.q_(Op.PUBLISH_EVENT);
           // PUBACK or PUBREC; the handlers may have dropped the connection.
-          if (this.conn_) this.conn_.write(String.fromCharCode(m.qos === 1 ? 0x40 : 0x50, 2, id >> 8, id & 255));
+          if (this.conn_) this.conn_.write(fromCharCode(m.qos === 1 ? 0x40 : 0x50, 2, id >> 8, id & 255));
         } else if (a === PacketType.CONNACK) {
           return this.x_(Op.CONNACK);
         } else if (a === PacketType.PUBACK || a === PacketType.PUBCOMP || a === PacketType.PUBREC) {
@@ -370,7 +375,7 @@ export class Client {
           for (let i = 0; i < n; i++) if (v[V.SLOTS + i * SLOT_SIZE + S.ID] === id && v[V.SLOTS + i * SLOT_SIZE + S.STATE] === (a === PacketType.PUBCOMP ? Slot.RELEASED : Slot.SENT)) s = i;
           if (a === PacketType.PUBREC) {
             // Answered with PUBREL (MQTT-4.3.3-1), paced like the PUBLISH; one for an unknown id too.
-            if (s < 0) return this.conn_!.write(String.fromCharCode(0x62, 2, id >> 8, id & 255));
+            if (s < 0) return this.conn_!.write(fromCharCode(0x62, 2, id >> 8, id & 255));
             v[V.SLOTS + s * SLOT_SIZE + S.STATE] = Slot.RELEASE_QUEUED;
             return this.flush_();
           }
@@ -381,7 +386,7 @@ export class Client {
           this.flush_();
         } else if (a === PacketType.PUBREL) {
           for (let i = 0; i < n; i++) if (v[V.SLOTS + n * SLOT_SIZE + i] === id) v[V.SLOTS + n * SLOT_SIZE + i] = 0;
-          this.conn_!.write(String.fromCharCode(0x70, 2, id >> 8, id & 255));
+          this.conn_!.write(fromCharCode(0x70, 2, id >> 8, id & 255));
         } else if (a === PacketType.SUBACK) {
           const q = v[V.SUBS_AT];
           const code = m.buf[m.payloadStart];
@@ -401,7 +406,7 @@ export class Client {
         const qos = d ? d.qos || 0 : 0;
         const retain = !!(d && d.retain);
         if (typeof b === "number") b = String(b);
-        if (!qos && b instanceof Uint8Array) b = E.toString(b);
+        if (!qos && b instanceof Uint8Array) b = toByteString(b);
         if (!qos && typeof b === "string") {
           const bytes = bytesOf(b) as string;
           if (a !== this.topic_) {
@@ -410,7 +415,7 @@ export class Client {
             if (len < 0) return this.x_(Op.FAIL, len === Err.BUFFER_TOO_SMALL ? Err.PACKET_TOO_LARGE : len);
             this.topic_ = a;
             // With no payload the packet ends with the topic field, which follows the fixed header.
-            this.topicField_ = E.toString(tx.subarray(tx[1] & 128 ? 3 : 2, len));
+            this.topicField_ = toByteString(tx.subarray(tx[1] & 128 ? 3 : 2, len));
           }
           if (this.state_ !== State.CONNECTED) return Err.NOT_CONNECTED;
           const rem = this.topicField_.length + bytes.length;
@@ -421,7 +426,7 @@ export class Client {
           if (rem > 268435455) return this.x_(Op.FAIL, Err.PACKET_TOO_LARGE);
           tx[0] = retain ? 49 : 48;
           const h = writeLength(tx, 1, rem);
-          this.conn_!.write(E.toString(tx.subarray(0, h)) + this.topicField_ + bytes);
+          this.conn_!.write(toByteString(tx.subarray(0, h)) + this.topicField_ + bytes);
           this.sent_ += rem + h;
           return 0;
         }
@@ -454,7 +459,7 @@ export class Client {
         let free = -1;
         for (let i = 0; i < n; i++) {
           if (v[ids + i] === a) {
-            this.conn_!.write(String.fromCharCode(0x50, 2, a >> 8, a & 255));
+            this.conn_!.write(fromCharCode(0x50, 2, a >> 8, a & 255));
             return false;
           }
           if (!v[ids + i] && free < 0) free = i;
@@ -597,7 +602,7 @@ export class Client {
         }
         this.state_ = State.CONNACK_WAIT;
         v[V.SINCE] = p.time();
-        this.conn_!.write(E.toString(tx.subarray(0, len)));
+        this.conn_!.write(toByteString(tx.subarray(0, len)));
         this.sent_ += len;
         return;
       }
@@ -647,7 +652,7 @@ export class Client {
         const len = encodeFilterList(tx, 0, a < 0 ? PacketType.UNSUBSCRIBE : PacketType.SUBSCRIBE, id, [a < 0 ? b : this.subs_[a]], a < 0 ? null : [this.subs_[a + 3]]);
         if (len < 0) return this.x_(Op.FAIL, len);
         if (a >= 0) v[v[V.SUBS_AT] + a / 4] = id;
-        this.conn_!.write(E.toString(tx.subarray(0, len)));
+        this.conn_!.write(toByteString(tx.subarray(0, len)));
         this.sent_ += len;
         return;
       }

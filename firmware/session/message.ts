@@ -1,6 +1,7 @@
 // The received-message view the session hands to handlers. Espruino-only code, like the session: its
 // strings are made with E.toString.
 import type { PacketView } from "../codec/codec";
+import { toByteString } from "../codec/bytes";
 
 /** A received message, reused for every message: topic and payload are offsets into `buf`, valid only
  *  during the handler call. Reading fields allocates nothing; topic() and text() allocate strings. It is
@@ -17,9 +18,9 @@ export interface Message extends PacketView {
 export const MESSAGE_METHODS = {
   topic: function (this: Message): string {
     // A plain ASCII topic is already a string (decodePacket's).
-    return this.plainTopic_ || (E.asUTF8 ? E.asUTF8(E.toString(this.buf.subarray(this.topicStart, this.topicEnd))) : E.toString(this.buf.subarray(this.topicStart, this.topicEnd)));
+    return this.plainTopic_ || (E.asUTF8 ? E.asUTF8(toByteString(this.buf.subarray(this.topicStart, this.topicEnd))) : toByteString(this.buf.subarray(this.topicStart, this.topicEnd)));
   },
-  text: function (this: Message): string { return E.toString(this.buf.subarray(this.payloadStart, this.payloadEnd)); },
+  text: function (this: Message): string { return toByteString(this.buf.subarray(this.payloadStart, this.payloadEnd)); },
 };
 
 /** Called for each message matching a subscription's filter. */
