@@ -93,6 +93,7 @@ for (const { label, codec, todo, name: branch } of codecBranches()) {
       ["publish wildcard +", () => codec.encodePublish(buf, 0, "+", "x", 0, false, false, 0), "BAD_TOPIC"],
       ["publish empty topic", () => codec.encodePublish(buf, 0, "", "x", 0, false, false, 0), "BAD_TOPIC"],
       ["publish U+0000 in topic", () => codec.encodePublish(buf, 0, "a\0b", "x", 0, false, false, 0), "BAD_TOPIC"],
+      ["publish wildcard in a non-ASCII topic", () => codec.encodePublish(buf, 0, "\u00e9/+", "x", 0, false, false, 0), "BAD_TOPIC"],
       ["publish non-string topic", () => codec.encodePublish(buf, 0, 42, "x", 0, false, false, 0), "BAD_TOPIC"],
       // Espruino's strings are UTF-8 inside: a lone surrogate has no representation there to test.
       ...(branch === "espruino" ? [] : [["publish lone surrogate", () => codec.encodePublish(buf, 0, "a\ud800", "x", 0, false, false, 0), "BAD_STRING"]]),
