@@ -35,6 +35,7 @@ const VALUES = [
   ["Uint8Array(128)", `for(var i=0;i<10;i++)keep.push(new Uint8Array(128));`],
   ["Float64Array(8)", `for(var i=0;i<10;i++)keep.push(new Float64Array(8));`],
   ["subarray view", `var b=new Uint8Array(64);keep.push(b);for(var i=0;i<10;i++)keep.push(b.subarray(i,i+8));`],
+  ["RegExp (a one-class pattern)", `for(var i=0;i<10;i++)keep.push(new RegExp("[+#"+i+"]"));`],
 ];
 
 const script = `
