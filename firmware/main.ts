@@ -12,7 +12,7 @@ import apps from "board-apps";
 
 /** A client with this board's limits, for the console too: wisp(server, options). */
 global.wisp = function (server: string | string[], options?: Options): Client {
-  return new Client(server, options, board(), options && options.platform);
+  return new Client(server, options, board());
 };
 
 /** wisp/<device>/status, and whether its retained `online` is still to be sent. */

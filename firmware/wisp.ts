@@ -6,7 +6,7 @@ import { Client, Options, errorText } from "./session/client";
  *  over between); see Options. Limits the options do not give are an ESP8266's, which every board can
  *  afford: 256-byte packets either way, four QoS 1/2 messages of up to 128 bytes in flight. */
 export function create(server: string | string[], options?: Options): Client {
-  return new Client(server, options, options && options.limits, options && options.platform);
+  return new Client(server, options, options && options.limits);
 }
 
 /** Espruino's MQTT module shortcut: create(options.host, options), then connect(). */

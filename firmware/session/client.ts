@@ -141,8 +141,8 @@ export class Client {
   declare removeAllListeners: (event?: string) => this;
 
   /** `server`: a host, "host:port", or a list to fail over between; `limits` default to an ESP8266's
-   *  (boards/esp8266.json); `platform` to Espruino's natives. */
-  constructor(server: string | string[], options?: Options, limits?: Partial<Limits>, platform?: Platform) {
+   *  (boards/esp8266.json); the platform (options.platform) to Espruino's natives. */
+  constructor(server: string | string[], options?: Options, limits?: Partial<Limits>) {
     // The options kept are a copy without `limits` and `platform`, so that the caller's object (and its
     // limits) can go.
     const opt: any = (this.opt_ = {});
@@ -150,7 +150,7 @@ export class Client {
     const servers = (this.servers_ = typeof server === "string" ? [server] : server);
     if (!servers || !servers.length || typeof servers[0] !== "string") throw new Error("MQTT: no server");
     // Espruino's own functions, one object shared by every client: no function of ours.
-    const p = (this.platform_ = platform || natives || (natives = { connect: require("net").connect, time: getTime, setInterval: setInterval, clearInterval: clearInterval, random: Math.random }));
+    const p = (this.platform_ = (options && options.platform) || natives || (natives = { connect: require("net").connect, time: getTime, setInterval: setInterval, clearInterval: clearInterval, random: Math.random }));
     const l: Partial<Limits> = limits || {};
     const inflight = l.inflight || 4;
     const slotBytes = l.inflightBytes || 128;
