@@ -254,6 +254,26 @@ test("a stream on one topic: every message's fields and payload are its own, aft
   }
 });
 
+test("message and publish listeners come and go with on / removeAllListeners, before and after the first message", () => {
+  const t = setup();
+  online(t);
+  const got = [];
+  const pub = (n) => receive(t, gen({ cmd: "publish", topic: "l/t", payload: String(n), qos: 0 }));
+  pub(0); // no listener yet
+  t.client.on("message", (topic, payload) => got.push(["m1", payload]));
+  t.client.on("publish", (p) => got.push(["p", p.message]));
+  pub(1);
+  t.client.on("message", (topic, payload) => got.push(["m2", payload]));
+  pub(2);
+  t.client.removeAllListeners("message");
+  pub(3);
+  t.client.removeAllListeners();
+  pub(4);
+  t.client.on("message", (topic, payload) => got.push(["m3", topic + " " + payload]));
+  pub(5);
+  assert.deepEqual(got, [["m1", "1"], ["p", "1"], ["m1", "2"], ["m2", "2"], ["p", "2"], ["p", "3"], ["m3", "l/t 5"]]);
+});
+
 test("topic matching follows MQTT 4.7", () => {
   const cases = [
     ["#", "a", true], ["#", "a/b/c", true], ["#", "$SYS/x", false], ["+/x", "$SYS/x", false], ["$SYS/#", "$SYS/x", true],
