@@ -87,8 +87,8 @@ export class Client {
    *  in the list, and present from the start, because a name is compared character by character with
    *  each property before it, and one the object lacks is sought through its prototypes and Espruino's
    *  built-ins (about 5 % of a message's work on the interpreter). */
-  "#onmessage": unknown = undefined;
-  "#onpublish": unknown = undefined;
+  private "#onmessage": unknown = undefined;
+  private "#onpublish": unknown = undefined;
   /** The framer's state (FrameState): positions in the receive buffer, sizes, the buffer. */
   readPos_ = 0;
   writePos_ = 0;
@@ -273,7 +273,7 @@ export class Client {
     const type = decodePacket(buf, start, end, m);
     if (type !== PacketType.PUBLISH || this.state_ !== State.CONNECTED || m.qos) return this.q_(Op.CONTROL, type);
     const subs = this.subs_;
-    const l = (this as any)["#onmessage"];
+    const l: any = this["#onmessage"];
     // The topic as a byte string (made by decodePacket when plain ASCII), for the filters (equal bytes
     // first: no call) and, flagged UTF-8 where the build has Unicode and it is not plain, the listeners.
     const t = subs.length || l ? m.plainTopic_ || toByteString(buf.subarray(m.topicStart, m.topicEnd)) : "";
@@ -286,7 +286,7 @@ export class Client {
       if (typeof l === "function") l.call(this, tt, pl);
       else for (let i = 0; i < l.length; i++) l[i].call(this, tt, pl);
     }
-    if ((this as any)["#onpublish"]) this.q_(Op.PUBLISH_EVENT);
+    if (this["#onpublish"]) this.q_(Op.PUBLISH_EVENT);
   }
 
   /** Sends queued PUBLISH and PUBREL packets, oldest first, while the send window has room. A method of
@@ -363,8 +363,8 @@ export class Client {
           const subs = this.subs_;
           const t = toByteString(m.buf.subarray(m.topicStart, m.topicEnd));
           for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && topicMatches(subs[k + 1], t)) subs[k + 2](m);
-          if ((this as any)["#onmessage"]) this.emit("message", m.topic(), m.text());
-          if ((this as any)["#onpublish"]) this.q_(Op.PUBLISH_EVENT);
+          if (this["#onmessage"]) this.emit("message", m.topic(), m.text());
+          if (this["#onpublish"]) this.q_(Op.PUBLISH_EVENT);
           // PUBACK or PUBREC; the handlers may have dropped the connection.
           if (this.conn_) this.conn_.write(fromCharCode(m.qos === 1 ? 0x40 : 0x50, 2, id >> 8, id & 255));
         } else if (a === PacketType.CONNACK) {
