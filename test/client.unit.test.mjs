@@ -226,7 +226,7 @@ test("subscriptions: handlers get a reused view of matching topics; SUBACK 0x80 
   assert.equal(views.size, 1, "the message view is reused");
 });
 
-test("a stream on one topic: every message's fields and payload are its own, after a QoS 1 message or a control packet too, split anywhere", () => {
+test("a stream on one topic: every message's fields and payload are its own, after a QoS 1 message or a control packet too, split anywhere, in pieces when longer than the buffer", () => {
   const stream = Buffer.concat([
     gen({ cmd: "publish", topic: "a/b", payload: "one", qos: 0 }),
     gen({ cmd: "publish", topic: "a/b", payload: "two", qos: 0, retain: true }),
@@ -240,8 +240,10 @@ test("a stream on one topic: every message's fields and payload are its own, aft
     ["a/b", "one", 0, false, 0], ["a/b", "two", 0, true, 0], ["a/b", "three", 1, false, 7],
     ["a/b", "four", 0, false, 0], ["a/c", "five", 0, false, 0], ["a/b", "six".repeat(30), 0, false, 0],
   ];
-  for (let cut = 0; cut < stream.length; cut++) {
-    const t = setup();
+  // A small buffer (128 + 16 bytes) too: chunks longer than its room are appended in pieces, and a
+  // partial packet is moved to the front.
+  for (const limits of [undefined, { inflight: 4, inflightBytes: 64, txBuffer: 256, maxPacket: 128, maxChunk: 16 }]) for (let cut = 0; cut < stream.length; cut++) {
+    const t = setup(limits ? { limits } : {});
     online(t);
     const views = [];
     const heard = [];
@@ -249,8 +251,8 @@ test("a stream on one topic: every message's fields and payload are its own, aft
     t.client.on("message", (topic, payload) => heard.push([topic, payload]));
     receive(t, stream.subarray(0, cut));
     receive(t, stream.subarray(cut));
-    assert.deepEqual(views, expected, `split at ${cut}`);
-    assert.deepEqual(heard, expected.map((e) => [e[0], e[1]]), `split at ${cut}`);
+    assert.deepEqual(views, expected, `split at ${cut}${limits ? ", small buffer" : ""}`);
+    assert.deepEqual(heard, expected.map((e) => [e[0], e[1]]), `split at ${cut}${limits ? ", small buffer" : ""}`);
   }
 });
 

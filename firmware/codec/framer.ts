@@ -20,7 +20,8 @@ export interface FrameState {
   skip_: number;
   /** Counts resets: a chunk being appended in pieces stops when the stream was reset meanwhile. */
   resets_: number;
-  /** The piece of the stream being framed (during push only), copied to rx_ from position chunkAt_: a
+  /** The piece of the stream being framed (until push returns, or the next push when a sink threw),
+   *  copied to rx_ from position chunkAt_: a
    *  packet starting at or after chunkAt_ is in it too, from start - chunkAt_ (on Espruino a substring of
    *  it costs a third of a string made from the buffer's bytes). */
   chunk_: string | Uint8Array;
@@ -70,7 +71,7 @@ export function framePush(this: FrameState, chunk: string | Uint8Array): void {
     }
     if (this.readPos_ === this.writePos_) this.readPos_ = this.writePos_ = 0;
   }
-  this.chunk_ = ""; // not kept: a chunk holds up to 45 JsVars of an ESP8266's heap
+  this.chunk_ = ""; // let go: a chunk holds up to 45 JsVars of an ESP8266's heap
 }
 
 /** The packet at `start` when it is not the common case: skips bytes of an oversize packet, reads a

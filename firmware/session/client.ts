@@ -86,7 +86,8 @@ export class Client {
   /** The two listener lists (Espruino's `on` fills them) every message looks up by a "#on…" name: first
    *  in the list, and present from the start, because a name is compared character by character with
    *  each property before it, and one the object lacks is sought through its prototypes and Espruino's
-   *  built-ins (about 5 % of a message's work on the interpreter). */
+   *  built-ins (about 5 % of a message's work on the interpreter). removeAllListeners deletes them; the
+   *  next `on` adds them back last: slower, not wrong. */
   private "#onmessage": unknown = undefined;
   private "#onpublish": unknown = undefined;
   /** The framer's state (FrameState): positions in the receive buffer, sizes, the buffer. */

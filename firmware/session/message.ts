@@ -1,10 +1,11 @@
 // The received-message view the session hands to handlers. Espruino-only code, like the session: its
-// strings are made with E.toString.
+// strings are made with E.toString (through toByteString).
 import type { PacketView } from "../codec/codec";
 import { toByteString } from "../codec/bytes";
 
 /** A received message, reused for every message: topic and payload are offsets into `buf`, valid only
- *  during the handler call. Reading fields allocates nothing; topic() and text() allocate strings. It is
+ *  during the handler call. Reading fields allocates nothing; text() allocates a string, and so does
+ *  topic() but for a plain ASCII topic, which the decoder already made one of. It is
  *  also the client's PacketView: packets are decoded straight into it. */
 export interface Message extends PacketView {
   buf: Uint8Array;
