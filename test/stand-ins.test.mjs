@@ -123,6 +123,14 @@ setTimeout(function () { done([Array.isArray(kept), kept.length, ev, o["#ony"] =
     measured: [true, 1, ["emitted", "x 1 2 true"], true],
   },
   {
+    name: "on() puts a new array in #on<event>: a list held while calling listeners keeps its length",
+    code: () => `var o = {};
+o.on("x", function () {}); var held = o["#onx"]; o.on("x", function () {});
+var p = {}; p["#onx"] = undefined; p.on("x", function () {});
+done([held.length, o["#onx"].length, held === o["#onx"], Array.isArray(p["#onx"]), p["#onx"].length]);`,
+    measured: [1, 2, false, true, 1],
+  },
+  {
     name: "process.memory() fields",
     code: () => `var m = process.memory();
 done([Object.keys(m).sort(), Object.keys(m.rx).sort(), Object.keys(m.tx).sort(), typeof m.free, typeof m.usage, typeof m.total, typeof m.blocksize]);`,

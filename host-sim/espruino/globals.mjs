@@ -52,7 +52,8 @@ export function installGlobals(context, { loop, hw, log, modules, builtins, onLo
   // the calls for a later pass of the loop, never during the call.
   vm.runInContext(`(function (later) {
     function def(name, fn) { Object.defineProperty(Object.prototype, name, { value: fn, writable: true, configurable: true }); }
-    def("on", function (event, fn) { var k = "#on" + event; if (!Array.isArray(this[k])) this[k] = []; this[k].push(fn); return this; });
+    // A new array each time, as Espruino's own on(): a list held while its listeners are called keeps its length.
+    def("on", function (event, fn) { var k = "#on" + event; this[k] = (Array.isArray(this[k]) ? this[k] : []).concat([fn]); return this; });
     def("addListener", Object.prototype.on);
     def("removeListener", function (event, fn) { var l = this["#on" + event]; if (l && l.indexOf(fn) >= 0) l.splice(l.indexOf(fn), 1); return this; });
     def("removeAllListeners", function (event) { for (var k in this) if (k.indexOf("#on") === 0 && (event === undefined || k === "#on" + event)) delete this[k]; return this; });
