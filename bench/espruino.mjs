@@ -4,11 +4,11 @@
 // Espruino's own modules (EspruinoDocs MQTT.js and tinyMQTT.js, minified, from ESPRUINO_MODULES_DIR) run
 // the same script on the same binary in the same run, against Mosquitto on 127.0.0.1. Each case is one
 // line with every client's figure, the target and whether Wisp meets it. Run alone: node bench/espruino.mjs
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMosquitto, haveMosquitto } from "../test/helpers/brokers.mjs";
-import { runOnEspruino, HEAPS, espruinoClients, measureClient, bootFirmware, interpreterTrouble, MESSAGE_HOOKS, mqttConnected, esp8266Limits } from "../test/helpers/espruino.mjs";
+import { runOnEspruino, countInstructions, VALGRIND, HEAPS, espruinoClients, measureClient, bootFirmware, interpreterTrouble, MESSAGE_HOOKS, mqttConnected, esp8266Limits } from "../test/helpers/espruino.mjs";
 import { buildQuadrupedEsp8266 } from "./quadruped.mjs";
 
 /** 49 bytes: with the topic "ebench/out" a 63-byte QoS 0 PUBLISH (2 + 2 + 10 + 49). */
@@ -206,6 +206,14 @@ async function codecProfile(bin) {
   return { bench: "espruino-codec-profile", heap: "default", unit: "calls_per_s", ...(m ? JSON.parse(m[1]) : { failed: interpreterTrouble(text) || text.slice(-200) }) };
 }
 
+/** Espruino code: dist/wisp.js (`require("wisp")`) as client `c`, ESP8266 limits, on a scripted socket
+ *  `sock` whose listeners are kept as sock.L<event>: connected over TCP (CONNECT written), no CONNACK yet. */
+const scriptedWisp = () => `var W = require("wisp"), opened = null;
+  var sock = { write: function () {}, end: function () {}, on: function (e, f) { this["L" + e] = f; } };
+  var plat = { connect: function (o, cb) { opened = cb; return sock; }, time: getTime, setInterval: function () { return 1; }, clearInterval: function () {}, random: Math.random };
+  var c = W.create("x", { platform: plat, client_id: "p", limits: ${JSON.stringify(esp8266Limits())} });
+  c.connect(); opened.call(sock, sock);`;
+
 /** The session alone on a scripted socket (no network, no broker: steadier than the rates above), best
  *  of 5 rounds: QoS 0 receive of 62-byte PUBLISHes arriving 8 to a chunk, with no listener, a `message`
  *  listener and a subscription handler; QoS 1 publish answered by PUBACK (with a drain after each
@@ -214,11 +222,9 @@ async function sessionProfile(bin) {
   const topic = "ebench/in";
   const publish = (header, extra) => String.fromCharCode(header, 2 + topic.length + extra.length + PAYLOAD_49.length, 0, topic.length) + topic + extra + PAYLOAD_49;
   const text = await runOnEspruino(`
-    var W = require("wisp"), r = {}, got = 0, i, k;
-    var sock = { write: function () {}, end: function () {}, on: function (e, f) { this["L" + e] = f; } }, opened = null;
-    var plat = { connect: function (o, cb) { opened = cb; return sock; }, time: getTime, setInterval: function () { return 1; }, clearInterval: function () {}, random: Math.random };
-    var c = W.create("x", { platform: plat, client_id: "p", limits: ${JSON.stringify(esp8266Limits())} });
-    c.connect(); opened.call(sock, sock); sock.Ldata.call(sock, "\\x20\\x02\\x00\\x00");
+    var r = {}, got = 0, i, k;
+    ${scriptedWisp()}
+    sock.Ldata.call(sock, "\\x20\\x02\\x00\\x00");
     var Q0 = ${JSON.stringify(publish(0x30, ""))}, CH = Q0 + Q0 + Q0 + Q0 + Q0 + Q0 + Q0 + Q0, Q1 = ${JSON.stringify(publish(0x32, "\x00\x01"))};
     function best(name, n, per, fn) { var b = 1e9; for (var k = 0; k < 5; k++) { var t0 = getTime(); fn(n); var d = getTime() - t0; if (d < b) b = d; } r[name] = Math.round(n * per / b); }
     function chunks(n) { for (i = 0; i < n; i++) sock.Ldata.call(sock, CH); }
@@ -237,10 +243,6 @@ async function sessionProfile(bin) {
   return { bench: "espruino-session-profile", heap: "default", unit: "msg_per_s", ...(m ? JSON.parse(m[1]) : { failed: interpreterTrouble(text) || text.slice(-200) }) };
 }
 
-/** valgrind, when installed: it counts the interpreter's instructions (one run to the next the count is
- *  the same, where msg/s on this machine moves ±20 %). */
-const VALGRIND = ["/usr/bin/valgrind", "/usr/local/bin/valgrind"].find((f) => existsSync(f));
-
 /** Interpreter instructions per message (valgrind's count, cachegrind; a run of n + 2 steps minus one of
  *  2, over the messages of the n): Wisp and EspruinoDocs MQTT.js on the same scripted socket (no
  *  network), one chunk of received data per timer tick, as a socket delivers it: 5 QoS 0 PUBLISHes of
@@ -256,11 +258,7 @@ async function instructionProfile(bin) {
   const topic = "ebench/in";
   const packet = String.fromCharCode(0x30, 2 + topic.length + PAYLOAD_49.length, 0, topic.length) + topic + PAYLOAD_49;
   const setups = {
-    wisp: `var W = require("wisp"), opened = null;
-      var sock = { write: function () {}, end: function () {}, on: function (e, f) { this["L" + e] = f; } };
-      var plat = { connect: function (o, cb) { opened = cb; return sock; }, time: getTime, setInterval: function () { return 1; }, clearInterval: function () {}, random: Math.random };
-      var c = W.create("x", { platform: plat, client_id: "p", limits: ${JSON.stringify(esp8266Limits())} });
-      c.connect(); opened.call(sock, sock);
+    wisp: `${scriptedWisp()}
       var feed = function (d) { sock.Ldata.call(sock, d); }, drained = function () { sock.Ldrain.call(sock, sock); };`,
     mqtt_js: `var W = require("MQTT");
       var sock = { write: function () {}, end: function () {}, on: function (e, f) { this["L" + e] = f; }, emit: function (e, d) { this["L" + e](d); } };
@@ -273,7 +271,7 @@ async function instructionProfile(bin) {
   };
   const hooks = { wisp: `c.on("message", onListenerMessage);`, wisp_handler: `c.subscribe(${JSON.stringify(topic)}, { qos: 0 }, onHandlerMessage);`, mqtt_js: `c.on("message", onListenerMessage);` };
   const count = async (key, what, n) => {
-    const text = await runOnEspruino(`
+    const r = await countInstructions(`
       var got = 0, refused = 0, left = ${n + 2}, sp = 0, WHAT = ${JSON.stringify(what)}, P = ${JSON.stringify(PAYLOAD_49)};
       function onMessage(m) { got++; }
       ${MESSAGE_HOOKS}
@@ -289,11 +287,11 @@ async function instructionProfile(bin) {
         setTimeout(step, 0);
       }
       setTimeout(step, 0);
-    `, { bin, wrap: [VALGRIND, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"], modules: { wisp: "dist/wisp.js", MQTT: join(process.env.ESPRUINO_MODULES_DIR || "", "MQTT.js"), tinyMQTT: join(process.env.ESPRUINO_MODULES_DIR || "", "tinyMQTT.js") }, timeoutMs: 300000, keepOnTimeout: true });
-    const m = text.match(/I\s+refs:\s+([\d,]+)/);
-    const refused = +(text.match(/REFUSED (\d+)/) || [, 0])[1];
+    `, { bin, modules: { wisp: "dist/wisp.js", MQTT: join(process.env.ESPRUINO_MODULES_DIR || "", "MQTT.js"), tinyMQTT: join(process.env.ESPRUINO_MODULES_DIR || "", "tinyMQTT.js") }, timeoutMs: 300000, keepOnTimeout: true });
+    if (r.failed) return r;
+    const refused = +(r.text.match(/REFUSED (\d+)/) || [, 0])[1];
     if (refused) return { failed: `${refused} publishes refused` };
-    return m ? { refs: +m[1].replace(/,/g, ""), got: +(text.match(/GOT (\d+)/) || [, -1])[1] } : { failed: interpreterTrouble(text) || text.slice(-200) };
+    return { refs: r.refs, got: +(r.text.match(/GOT (\d+)/) || [, -1])[1] };
   };
   const keys = espruinoClients(0).some((c) => c.key === "mqtt_js") ? ["wisp", "wisp_handler", "mqtt_js"] : ["wisp", "wisp_handler"];
   const r = { bench: "espruino-instructions", heap: "default", unit: "instructions_per_message" };

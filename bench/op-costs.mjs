@@ -3,13 +3,9 @@
 // inside a function on the interpreter named by ESPRUINO_BIN, minus the empty loop. README's rules for
 // hot code ("What things cost on Espruino") come from this table.
 // Run: ESPRUINO_BIN=… node bench/op-costs.mjs   (needs valgrind, Debian package valgrind)
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { countInstructions, VALGRIND } from "../test/helpers/espruino.mjs";
 
 const BIN = process.env.ESPRUINO_BIN || "";
-const VALGRIND = ["/usr/bin/valgrind", "/usr/local/bin/valgrind"].find((f) => existsSync(f));
 if (!BIN || !VALGRIND) {
   console.log(`bench/op-costs: skipped (${!BIN ? "set ESPRUINO_BIN to an Espruino Linux build" : "valgrind is not installed"})`);
   process.exit(0);
@@ -40,21 +36,14 @@ const OPS = [
   ["String.fromCharCode(48, 61) + topic field + payload", 'x = String.fromCharCode(48, 61) + "\\x00\\x09ebench/in" + P;'],
 ];
 
-const dir = mkdtempSync(join(tmpdir(), "wisp-op-costs-"));
-/** valgrind's instruction count for the interpreter running `op` n times (its summary is on stderr). */
-function count(body, n) {
-  writeFileSync(join(dir, "main.js"), `${SETUP}\nfunction op() { ${body} }\nfor (var i = 0; i < ${n}; i++) op();\nquit();\n`);
-  const r = spawnSync(VALGRIND, ["--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", BIN, "main.js"], { cwd: dir, input: "", encoding: "utf8", timeout: 60000 });
-  const m = String(r.stderr).match(/I\s+refs:\s+([\d,]+)/);
-  if (!m) throw new Error(`bench/op-costs: no count for ${body}:\n${String(r.stdout).slice(-300)}`);
-  return +m[1].replace(/,/g, "");
+/** valgrind's instruction count for the interpreter running `op` n times. */
+async function count(body, n) {
+  const r = await countInstructions(`${SETUP}\nfunction op() { ${body} }\nfor (var i = 0; i < ${n}; i++) op();\nquit();\n`, { bin: BIN, timeoutMs: 120000 });
+  if (r.failed) throw new Error(`bench/op-costs: no count for ${body}: ${r.failed}`);
+  return r.refs;
 }
-const per = (body) => (count(body, 200) - count(body, 0)) / 200;
-try {
-  const empty = per("");
-  console.log(`Interpreter instructions per operation on ${BIN} (valgrind), the empty call (${Math.round(empty).toLocaleString("en-US")}) taken off:\n`);
-  console.log("| operation | instructions |\n|---|---|");
-  for (const [what, body] of OPS) console.log(`| ${what} | ${Math.round(per(body) - empty).toLocaleString("en-US")} |`);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
+const per = async (body) => ((await count(body, 200)) - (await count(body, 0))) / 200;
+const empty = await per("");
+console.log(`Interpreter instructions per operation on ${BIN} (valgrind), the empty call (${Math.round(empty).toLocaleString("en-US")}) taken off:\n`);
+console.log("| operation | instructions |\n|---|---|");
+for (const [what, body] of OPS) console.log(`| ${what} | ${Math.round((await per(body)) - empty).toLocaleString("en-US")} |`);

@@ -21,9 +21,9 @@ export interface FrameState {
   /** Counts resets: a chunk being appended in pieces stops when the stream was reset meanwhile. */
   resets_: number;
   /** The piece of the stream being framed (until push returns, or the next push when a sink threw),
-   *  copied to rx_ from position chunkAt_: a
-   *  packet starting at or after chunkAt_ is in it too, from start - chunkAt_ (on Espruino a substring of
-   *  it costs a third of a string made from the buffer's bytes). */
+   *  copied to rx_ from position chunkAt_: a packet starting at or after chunkAt_ is in it too, from
+   *  start - chunkAt_ (on Espruino a substring of it costs a third of a string made from the buffer's
+   *  bytes). */
   chunk_: string | Uint8Array;
   chunkAt_: number;
   /** Each whole packet as buf[start, end); valid only during the call. */

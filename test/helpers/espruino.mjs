@@ -115,6 +115,18 @@ export function interpreterTrouble(text) {
   return m ? m[0].trim() : null;
 }
 
+/** valgrind, when installed (Debian package valgrind): it counts the interpreter's instructions, the
+ *  same from one run to the next, where time on a shared machine moves ±20 %. */
+export const VALGRIND = ["/usr/bin/valgrind", "/usr/local/bin/valgrind"].find((f) => existsSync(f));
+
+/** Runs `script` as runOnEspruino does (same options), under valgrind's cachegrind: the instructions the
+ *  interpreter ran (`refs`) and its output (`text`), or `failed` in one line when no count came. */
+export async function countInstructions(script, options) {
+  const text = await runOnEspruino(script, { ...options, wrap: [VALGRIND, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"] });
+  const m = text.match(/I\s+refs:\s+([\d,]+)/);
+  return m ? { refs: +m[1].replace(/,/g, ""), text } : { failed: interpreterTrouble(text) || text.slice(-200), text };
+}
+
 /** One client (`c`, from espruinoClients) on interpreter `bin`, module loaded from Storage (as flashed:
  *  function code stays in flash) or from RAM (`require` of the module text in node_modules, as the Web IDE
  *  sends it): JsVars above the bare heap after require, after create, after connect + subscribe (its
