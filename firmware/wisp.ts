@@ -4,7 +4,7 @@ import { Client, Options, errorText } from "./session/client";
 
 /** Creates a client for `server` ("host", "host:port", "mqtts://host:port" for TLS, or a list to fail
  *  over between); see Options. Limits the options do not give are an ESP8266's, which every board can
- *  afford: 256-byte packets either way, four QoS 1/2 messages of up to 128 bytes in flight. */
+ *  afford: 256-byte packets either way, two QoS 1/2 messages of up to 128 bytes in flight. */
 export function create(server: string | string[], options?: Options): Client {
   return new Client(server, options, options && options.limits);
 }

@@ -91,11 +91,10 @@ export function writeLength(buf: Uint8Array, off: number, len: number): number {
   return off;
 }
 
-/** Scratch output of readLength: the decoded Remaining Length. */
-export const lengthOut = { value: 0 };
-
-/** Reads a Remaining Length (MQTT 2.2.3) at `pos` into lengthOut.value; returns the position after it,
- *  Err.MALFORMED when `end` comes first, or Err.BAD_LENGTH when a fifth byte would be needed. */
+/** Reads a Remaining Length (MQTT 2.2.3) at `pos`; returns both numbers in one, 4 × the length + the
+ *  count of its bytes - 1 (the length is `r >> 2`, the position after it `pos + (r & 3) + 1`: below 2^30,
+ *  no object to return them in, which would cost the heap for good), or Err.MALFORMED when `end` comes
+ *  first, or Err.BAD_LENGTH when a fifth byte would be needed. */
 export function readLength(buf: Uint8Array, pos: number, end: number): number {
   let value = 0;
   let mul = 1;
@@ -103,10 +102,7 @@ export function readLength(buf: Uint8Array, pos: number, end: number): number {
     if (pos >= end) return Err.MALFORMED;
     const b = buf[pos++];
     value += (b & 127) * mul;
-    if (b < 128) {
-      lengthOut.value = value;
-      return pos;
-    }
+    if (b < 128) return value * 4 + i;
     mul *= 128;
   }
   return Err.BAD_LENGTH;

@@ -2,7 +2,7 @@
 // returns the offset after the packet or a negative Err, and never writes past buf.length. Strings are
 // written as their UTF-8 bytes and checked in place (MQTT 1.5.3).
 import { Err } from "../errors";
-import { Bytes, bytesOf, copyBytes, checkUtf8, writeLength, readLength, lengthOut, NOT_PLAIN, toByteString } from "./bytes";
+import { Bytes, bytesOf, copyBytes, checkUtf8, writeLength, readLength, NOT_PLAIN, toByteString } from "./bytes";
 import { ESPRUINO } from "wisp-target";
 
 export type { Bytes };
@@ -198,14 +198,12 @@ export class PacketView {
   retain = false;
   /** Packet identifier of PUBLISH QoS>0, PUBACK…PUBCOMP, SUBACK, UNSUBACK; else 0. */
   packetId = 0;
-  /** CONNACK session present (MQTT 3.2.2.2). */
-  sessionPresent = false;
-  /** CONNACK return code (MQTT 3.2.2.3). */
-  returnCode = 0;
   /** PUBLISH topic bytes [topicStart, topicEnd). */
   topicStart = 0;
   topicEnd = 0;
-  /** Payload bytes [payloadStart, payloadEnd): a PUBLISH message, or SUBACK return codes (MQTT 3.9.3). */
+  /** Payload bytes [payloadStart, payloadEnd): a PUBLISH message, SUBACK return codes (MQTT 3.9.3), or
+   *  CONNACK's two bytes: its flags (bit 0: session present, MQTT 3.2.2.2) and return code (MQTT 3.2.2.3).
+   *  (No fields of their own: each property costs an ESP8266's heap for good.) */
   payloadStart = 0;
   payloadEnd = 0;
   /** A PUBLISH topic that decodePacket found plain ASCII, as the byte string it checked (Espruino), so
@@ -248,9 +246,10 @@ function decodeAny(buf: Uint8Array, start: number, end: number, v: PacketView): 
   if (buf[start + 1] < 128) {
     if (p + buf[start + 1] !== end) return Err.MALFORMED;
   } else {
-    p = readLength(buf, start + 1, end);
-    if (p < 0) return p;
-    if (p + lengthOut.value !== end) return Err.MALFORMED;
+    const r = readLength(buf, start + 1, end);
+    if (r < 0) return r;
+    p = start + 2 + (r & 3);
+    if (p + (r >> 2) !== end) return Err.MALFORMED;
   }
   const flags = buf[start] & 15;
   const type = (v.type = buf[start] >> 4);
@@ -263,10 +262,10 @@ function decodeAny(buf: Uint8Array, start: number, end: number, v: PacketView): 
         if (flags) return Err.BAD_FLAGS;
         if (len !== 2) return Err.MALFORMED;
         if (buf[p] & 0xfe) return Err.MALFORMED; // MQTT 3.2.2.1 reserved bits
-        v.sessionPresent = buf[p] === 1;
-        v.returnCode = buf[p + 1];
-        if (v.returnCode > 5) return Err.BAD_RETURN_CODE;
-        if (v.returnCode && v.sessionPresent) return Err.PROTOCOL; // MQTT-3.2.2-4
+        v.payloadStart = p;
+        v.payloadEnd = end;
+        if (buf[p + 1] > 5) return Err.BAD_RETURN_CODE;
+        if (buf[p + 1] && buf[p]) return Err.PROTOCOL; // MQTT-3.2.2-4
         return type;
       }
       case PacketType.PUBACK:

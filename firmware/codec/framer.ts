@@ -4,15 +4,14 @@
 // The framer is two functions over the receiver's own fields (FrameState), not an object of its own: on
 // the interpreter every object, property and function costs heap (README, "What things cost").
 import { Err } from "../errors";
-import { copyBytes, readLength, lengthOut } from "./bytes";
+import { copyBytes, readLength } from "./bytes";
 import { ESPRUINO } from "wisp-target";
 
 /** The receiver the framer works for: its buffer and positions, and where whole packets go. */
 export interface FrameState {
-  /** Receive buffer: room for one packet (maxPacket_) plus one chunk (maxChunk_). */
+  /** Receive buffer: room for one packet (maxPacket_) plus a piece of a chunk (the rest of it). */
   rx_: Uint8Array;
   maxPacket_: number;
-  maxChunk_: number;
   /** Bytes rx_[readPos_, writePos_) are received and not yet framed; skip_ bytes of an oversize packet
    *  are still to pass over. Set all three to 0 (and count resets_) to forget the stream. */
   readPos_: number;
@@ -85,15 +84,16 @@ function frameRare(s: FrameState, start: number): number {
     s.skip_ -= n;
     return s.readPos_ < s.writePos_ ? -1 : 0;
   }
-  const body = readLength(buf, start + 1, s.writePos_);
-  if (body === Err.MALFORMED) return 0; // header still incomplete
-  if (body < 0) {
+  const r = readLength(buf, start + 1, s.writePos_);
+  if (r === Err.MALFORMED) return 0; // header still incomplete
+  if (r < 0) {
     s.readPos_ = s.writePos_ = s.skip_ = 0;
     s.resets_++;
-    s.onFrameError(body, 0, 0);
+    s.onFrameError(r, 0, 0);
     return 0;
   }
-  const total = body - start + lengthOut.value;
+  const body = start + 2 + (r & 3);
+  const total = body - start + (r >> 2);
   if (total <= s.maxPacket_) return total;
   // Too large to hold. A QoS 1/2 PUBLISH is still acknowledged, so that the broker's window does not
   // fill with messages never acknowledged: wait for the bytes up to its packet id when they fit.
@@ -126,8 +126,8 @@ export class Framer implements FrameState {
   push: (chunk: string | Uint8Array) => void = framePush;
   /** The receive buffer (rx_). */
   buf: Uint8Array;
-  constructor(public maxPacket_: number, public maxChunk_: number, private sink_: { onPacket(b: Uint8Array, s: number, e: number): void; onFrameError(err: number, header: number, id: number): void }) {
-    this.buf = this.rx_ = new Uint8Array(maxPacket_ + maxChunk_);
+  constructor(public maxPacket_: number, maxChunk: number, private sink_: { onPacket(b: Uint8Array, s: number, e: number): void; onFrameError(err: number, header: number, id: number): void }) {
+    this.buf = this.rx_ = new Uint8Array(maxPacket_ + maxChunk);
   }
   reset(): void { this.readPos_ = this.writePos_ = this.skip_ = 0; this.resets_++; }
   onPacket(b: Uint8Array, s: number, e: number): void { this.sink_.onPacket(b, s, e); }

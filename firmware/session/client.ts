@@ -29,8 +29,8 @@ const enum V {
   NEXT_ID = 7, SEQ = 8, SENT_SEEN = 9, KEEPALIVE = 10, INFLIGHT = 11, SLOT_BYTES = 12, MAX_SUBS = 13,
   SUBS_AT = 14, SLOTS = 15,
 }
-const enum S { LEN = 0, ID = 1, STATE = 2, SEQ = 3 }
-const SLOT_SIZE = 4;
+/** A slot's numbers in v_, SIZE of them: packet length, id, Slot state, sequence (oldest first). */
+const enum S { LEN = 0, ID = 1, STATE = 2, SEQ = 3, SIZE = 4 }
 /** The Espruino platform: its natives, made when the first client needs them (Platform). */
 let natives: Platform | undefined;
 
@@ -45,25 +45,27 @@ const enum Op {
 const fromCharCode = String.fromCharCode;
 const isUTF8 = E.isUTF8;
 
-/** Milliseconds between ticks of the one periodic timer: keepalive, timeouts, reconnect. */
-const TICK_MS = 250;
+/** Milliseconds between ticks of the one periodic timer: keepalive, timeouts, reconnect (an enum: a
+ *  module constant costs JsVars, an enum member is written into the code). */
+const enum Tick { MS = 250 }
 
-// Socket events call these with `this` = the socket, whose client rides on it as `h`: no closure is made
-// per client or connection. Events of a socket the client has let go are ignored.
-/** Received bytes: framed into packets in the receive buffer (MQTT 2.2). */
-function onSocketData(this: Socket, d: string) {
+/** Every socket event, and the periodic tick, in one function (a function object costs an ESP8266's heap
+ *  about 6 JsVars): told apart by the argument as Espruino gives it: a string of received bytes (framed
+ *  into packets in the receive buffer, MQTT 2.2), the socket (or nothing) when it is open and when it
+ *  drains, a boolean on close, an object on error, and the client, which setInterval passes to the tick.
+ *  A socket event has `this` = the socket, whose client rides on it as `h` (no closure per client or
+ *  connection); events of a socket the client has let go are ignored. */
+function onSocketEvent(this: Socket, e?: any) {
   "ram";
+  if (typeof e === "string") {
+    const d = this.h;
+    if (d.conn_ !== this) return;
+    d.received_ = 1;
+    return d.push_(e);
+  }
+  if (e instanceof Client) return e.x_(Op.TICK);
   const c = this.h;
   if (c.conn_ !== this) return;
-  c.received_ = 1;
-  c.push_(d);
-}
-/** Every other socket event, told apart by its argument as Espruino gives it: the socket (or nothing)
- *  when it is open and when it drains, a boolean on close, an object on error. */
-function onSocketEvent(this: Socket) {
-  const c = this.h;
-  if (c.conn_ !== this) return;
-  const e = arguments[0]; // not a parameter, which costs a JsVar
   if (typeof e === "boolean" || (e && e !== this)) c.x_(Op.CLOSED, e);
   else if (c.state_ === State.OPENING) c.x_(Op.OPENED);
   else {
@@ -71,10 +73,6 @@ function onSocketEvent(this: Socket) {
     if (c.pending) c.flush_();
     c.emit("drain");
   }
-}
-/** The periodic tick (setInterval passes the client). */
-function onTick(c: Client) {
-  c.x_(Op.TICK);
 }
 
 /** An MQTT 3.1.1 client: a drop-in for Espruino's MQTT module. Every buffer is allocated here, once.
@@ -115,7 +113,6 @@ export class Client {
   rx_: Uint8Array = null!;
   /** Set when data arrived since the last tick. */
   received_ = 0;
-  maxChunk_ = 0;
   resets_ = 0;
   /** QoS 1/2 messages held in slots, queued or awaiting acknowledgement. */
   pending = 0;
@@ -127,10 +124,11 @@ export class Client {
   tx_: Uint8Array;
   /** The QoS 1/2 slots' packets, v_[V.SLOT_BYTES] bytes each. */
   slots_: Uint8Array;
+  /** The options, client_id filled in. */
   opt_: Options;
-  servers_: string[];
+  /** The server as given: one, or a list to fail over between (no array made for one). */
+  servers_: string | string[];
   platform_: Platform;
-  clientId_: string;
   timer_: any = null;
   /** FrameState.chunk_ and chunkAt_, set by the framer (last on the object: read only with a listener). */
   declare chunk_: string;
@@ -148,28 +146,27 @@ export class Client {
     // limits) can go.
     const opt: any = (this.opt_ = {});
     for (const k in options) if (k !== "limits" && k !== "platform") opt[k] = (options as any)[k];
-    const servers = (this.servers_ = typeof server === "string" ? [server] : server);
-    if (!servers || !servers.length || typeof servers[0] !== "string") throw new Error("MQTT: no server");
+    if (typeof server !== "string" && (!server || !server.length || typeof server[0] !== "string")) throw new Error("MQTT: no server");
+    this.servers_ = server;
     // Espruino's own functions, one object shared by every client: no function of ours.
     const p = (this.platform_ = (options && options.platform) || natives || (natives = { connect: require("net").connect, time: getTime, setInterval: setInterval, clearInterval: clearInterval, random: Math.random }));
     const l: Partial<Limits> = limits || {};
-    const inflight = l.inflight || 4;
+    const inflight = l.inflight || 2;
     const slotBytes = l.inflightBytes || 128;
     const subs = l.maxSubscriptions || 4;
     this.window_ = l.txWindow || 1024;
     this.maxPacket_ = l.maxPacket || 256;
-    this.maxChunk_ = l.maxChunk || 128;
-    this.clientId_ = opt.client_id === undefined ? "wisp" + (p.time() * 1e6 % 1e9 | 0).toString(36) + (p.random() * 1e6 | 0) : opt.client_id;
+    if (opt.client_id === undefined) opt.client_id = "wisp" + (p.time() * 1e6 % 1e9 | 0).toString(36) + (p.random() * 1e6 | 0);
     this.tx_ = new Uint8Array(l.txBuffer || 128);
     this.slots_ = new Uint8Array(inflight * slotBytes);
-    const v = (this.v_ = new Float64Array(V.SLOTS + inflight * (SLOT_SIZE + 1) + subs));
+    const v = (this.v_ = new Float64Array(V.SLOTS + inflight * (S.SIZE + 1) + subs));
     v[V.KEEPALIVE] = opt.keep_alive === undefined ? 60 : opt.keep_alive;
     v[V.INFLIGHT] = inflight;
     v[V.SLOT_BYTES] = slotBytes;
     v[V.MAX_SUBS] = subs;
-    v[V.SUBS_AT] = V.SLOTS + inflight * (SLOT_SIZE + 1);
+    v[V.SUBS_AT] = V.SLOTS + inflight * (S.SIZE + 1);
     const m = (this.msg_ = Object.create(MESSAGE_METHODS));
-    m.buf = this.rx_ = new Uint8Array(this.maxPacket_ + this.maxChunk_);
+    m.buf = this.rx_ = new Uint8Array(this.maxPacket_ + (l.maxChunk || 128));
   }
 
   /** Calls the listeners of `event` (added with Espruino's own `on`) with up to two arguments, at once. */
@@ -254,7 +251,7 @@ export class Client {
    *  reconnect, calling it again changes nothing, so backoff holds. */
   connect(): void {
     if (this.state_ !== State.IDLE) return;
-    this.timer_ = this.platform_.setInterval(onTick, TICK_MS, this);
+    this.timer_ = this.platform_.setInterval(onSocketEvent, Tick.MS, this);
     this.v_[V.ATTEMPTS] = 0;
     this.x_(Op.OPEN);
   }
@@ -298,11 +295,11 @@ export class Client {
     for (;;) {
       let oldest = -1;
       for (let i = 0; i < n; i++) {
-        const st = v[V.SLOTS + i * SLOT_SIZE + S.STATE];
-        if ((st === Slot.QUEUED || st === Slot.RELEASE_QUEUED) && (oldest < 0 || v[V.SLOTS + i * SLOT_SIZE + S.SEQ] < v[V.SLOTS + oldest * SLOT_SIZE + S.SEQ])) oldest = i;
+        const st = v[V.SLOTS + i * S.SIZE + S.STATE];
+        if ((st === Slot.QUEUED || st === Slot.RELEASE_QUEUED) && (oldest < 0 || v[V.SLOTS + i * S.SIZE + S.SEQ] < v[V.SLOTS + oldest * S.SIZE + S.SEQ])) oldest = i;
       }
       if (oldest < 0 || this.state_ !== State.CONNECTED || this.sent_ - this.drained_ > this.window_) return;
-      const at = V.SLOTS + oldest * SLOT_SIZE;
+      const at = V.SLOTS + oldest * S.SIZE;
       const slotBytes = v[V.SLOT_BYTES];
       if (v[at + S.STATE] === Slot.QUEUED) {
         v[at + S.STATE] = Slot.SENT;
@@ -324,7 +321,7 @@ export class Client {
     for (;;) {
       const id = (v[V.NEXT_ID] = (v[V.NEXT_ID] % 65535) + 1);
       let used = false;
-      for (let i = 0; i < n; i++) if (v[V.SLOTS + i * SLOT_SIZE + S.STATE] && v[V.SLOTS + i * SLOT_SIZE + S.ID] === id) used = true;
+      for (let i = 0; i < n; i++) if (v[V.SLOTS + i * S.SIZE + S.STATE] && v[V.SLOTS + i * S.SIZE + S.ID] === id) used = true;
       const q = v[V.SUBS_AT];
       for (let k = 0; k < this.subs_.length; k += 4) if (v[q + k / 4] === id) used = true;
       if (!used) return id;
@@ -373,20 +370,20 @@ export class Client {
         } else if (a === PacketType.PUBACK || a === PacketType.PUBCOMP || a === PacketType.PUBREC) {
           // The slot holding this id in the state the packet answers: PUBLISH sent, or PUBREL sent.
           let s = -1;
-          for (let i = 0; i < n; i++) if (v[V.SLOTS + i * SLOT_SIZE + S.ID] === id && v[V.SLOTS + i * SLOT_SIZE + S.STATE] === (a === PacketType.PUBCOMP ? Slot.RELEASED : Slot.SENT)) s = i;
+          for (let i = 0; i < n; i++) if (v[V.SLOTS + i * S.SIZE + S.ID] === id && v[V.SLOTS + i * S.SIZE + S.STATE] === (a === PacketType.PUBCOMP ? Slot.RELEASED : Slot.SENT)) s = i;
           if (a === PacketType.PUBREC) {
             // Answered with PUBREL (MQTT-4.3.3-1), paced like the PUBLISH; one for an unknown id too.
             if (s < 0) return this.conn_!.write(fromCharCode(0x62, 2, id >> 8, id & 255));
-            v[V.SLOTS + s * SLOT_SIZE + S.STATE] = Slot.RELEASE_QUEUED;
+            v[V.SLOTS + s * S.SIZE + S.STATE] = Slot.RELEASE_QUEUED;
             return this.flush_();
           }
           if (s < 0) return;
-          v[V.SLOTS + s * SLOT_SIZE + S.STATE] = Slot.FREE;
+          v[V.SLOTS + s * S.SIZE + S.STATE] = Slot.FREE;
           this.pending--;
           this.emit("puback", id);
           this.flush_();
         } else if (a === PacketType.PUBREL) {
-          for (let i = 0; i < n; i++) if (v[V.SLOTS + n * SLOT_SIZE + i] === id) v[V.SLOTS + n * SLOT_SIZE + i] = 0;
+          for (let i = 0; i < n; i++) if (v[V.SLOTS + n * S.SIZE + i] === id) v[V.SLOTS + n * S.SIZE + i] = 0;
           this.conn_!.write(fromCharCode(0x70, 2, id >> 8, id & 255));
         } else if (a === PacketType.SUBACK) {
           const q = v[V.SUBS_AT];
@@ -432,7 +429,7 @@ export class Client {
           return 0;
         }
         let s = -1;
-        if (qos) for (let i = n - 1; i >= 0; i--) if (!v[V.SLOTS + i * SLOT_SIZE + S.STATE]) s = i;
+        if (qos) for (let i = n - 1; i >= 0; i--) if (!v[V.SLOTS + i * S.SIZE + S.STATE]) s = i;
         // With no free slot the arguments are still checked, so that a bad call reports its own error.
         const id = s < 0 ? 1 : this.nextId_();
         const slotBytes = v[V.SLOT_BYTES];
@@ -443,7 +440,7 @@ export class Client {
           this.emit("busy", a);
           return Err.BUSY;
         }
-        const at = V.SLOTS + s * SLOT_SIZE;
+        const at = V.SLOTS + s * S.SIZE;
         v[at + S.LEN] = len;
         v[at + S.ID] = id;
         v[at + S.STATE] = Slot.QUEUED;
@@ -456,7 +453,7 @@ export class Client {
         // True for a QoS 2 packet id `a` not delivered yet, which it then remembers until PUBREL (MQTT
         // 4.3.3); a repeat is acknowledged again. With no room to remember it, it stays unacknowledged
         // (the broker sends it again) and `error` says busy.
-        const ids = V.SLOTS + n * SLOT_SIZE;
+        const ids = V.SLOTS + n * S.SIZE;
         let free = -1;
         for (let i = 0; i < n; i++) {
           if (v[ids + i] === a) {
@@ -490,11 +487,14 @@ export class Client {
     const tx = this.tx_;
     switch (op) {
       case Op.CONNACK: {
-        // Refused, or connected (MQTT 3.2); then resend what was not acknowledged.
-        if (m.returnCode || (o.clean_session !== false && m.sessionPresent)) {
+        // Refused, or connected (MQTT 3.2); then resend what was not acknowledged. The view's payload is
+        // CONNACK's flags (session present) and return code.
+        const sessionPresent = m.buf[m.payloadStart] === 1;
+        const returnCode = m.buf[m.payloadStart + 1];
+        if (returnCode || (o.clean_session !== false && sessionPresent)) {
           // Refused (MQTT 3.2.2.3), or a session kept against a clean start (MQTT-3.2.2-1).
-          this.emit("error", m.returnCode ? "connection refused: " + ["", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"][m.returnCode] : errorText(Err.PROTOCOL), m.returnCode ? Err.REFUSED : Err.PROTOCOL);
-          return this.x_(Op.DROP, m.returnCode ? Err.REFUSED : Err.PROTOCOL, true);
+          this.emit("error", returnCode ? "connection refused: " + ["", "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"][returnCode] : errorText(Err.PROTOCOL), returnCode ? Err.REFUSED : Err.PROTOCOL);
+          return this.x_(Op.DROP, returnCode ? Err.REFUSED : Err.PROTOCOL, true);
         }
         this.state_ = State.CONNECTED;
         this.connected = true;
@@ -502,25 +502,25 @@ export class Client {
         v[V.LAST_RECEIVED] = v[V.LAST_SENT] = p.time();
         // Resend what the broker has not acknowledged, with DUP and the original ids (MQTT 4.4).
         for (let i = 0; i < n; i++) {
-          const at = V.SLOTS + i * SLOT_SIZE + S.STATE;
+          const at = V.SLOTS + i * S.SIZE + S.STATE;
           if (v[at] === Slot.SENT) {
             this.slots_[i * v[V.SLOT_BYTES]] |= 8;
             v[at] = Slot.QUEUED;
           } else if (v[at] === Slot.RELEASED) v[at] = Slot.RELEASE_QUEUED;
         }
-        if (!m.sessionPresent) {
+        if (!sessionPresent) {
           // A new session: no incoming QoS 2 state (MQTT-3.1.2-6), no subscriptions (MQTT 3.2.2.2).
-          for (let i = 0; i < n; i++) v[V.SLOTS + n * SLOT_SIZE + i] = 0;
+          for (let i = 0; i < n; i++) v[V.SLOTS + n * S.SIZE + i] = 0;
           for (let k = 0; k < this.subs_.length; k += 4) this.x_(Op.SEND_SUBSCRIBE, k);
         }
         this.flush_();
-        this.emit("connected", m.sessionPresent);
+        this.emit("connected", sessionPresent);
         return;
       }
       case Op.TICK: {
         // Reconnect after backoff, connect timeout, keepalive (MQTT 3.1.2.10).
         const now = p.time();
-        const tick = TICK_MS / 1000;
+        const tick = Tick.MS / 1000;
         // What was sent or received since the last tick counts from that tick: never later than it
         // happened, so a PINGREQ is not late by a tick plus the timer's delay (MQTT-3.1.2-23).
         if (this.sent_ !== v[V.SENT_SEEN]) {
@@ -563,7 +563,8 @@ export class Client {
       case Op.OPEN: {
         // Opens a connection to the next broker. A refusal may throw at once (Espruino's Linux build
         // does): it counts as a failed attempt like any other.
-        let address = this.servers_[v[V.SERVER] % this.servers_.length];
+        const list = this.servers_;
+        let address = typeof list === "string" ? list : list[v[V.SERVER] % list.length];
         // "mqtts://host:port" or the tls option: TLS (port 8883 by default); "mqtt://" or none: TCP.
         const tls = o.tls || address.indexOf("mqtts:") === 0;
         address = address.split("//").pop()!;
@@ -587,7 +588,7 @@ export class Client {
           return this.x_(Op.DROP, Err.CONNECTION_LOST, true);
         }
         s.h = this;
-        s.on("data", onSocketData);
+        s.on("data", onSocketEvent);
         s.on("drain", onSocketEvent);
         s.on("close", onSocketEvent);
         s.on("error", onSocketEvent);
@@ -596,7 +597,7 @@ export class Client {
       }
       case Op.OPENED: {
         // The TCP connection is up: send CONNECT (MQTT 3.1).
-        const len = encodeConnect(tx, 0, this.clientId_, v[V.KEEPALIVE], o);
+        const len = encodeConnect(tx, 0, o.client_id!, v[V.KEEPALIVE], o);
         if (len < 0) {
           this.x_(Op.FAIL, len);
           return this.x_(Op.DROP, len, false);

@@ -48,7 +48,7 @@ export function packetFromView(buf, v) {
   const cmd = CMD[v.type];
   const text = (a, b) => Buffer.from(buf.subarray(a, b)).toString("utf8");
   switch (cmd) {
-    case "connack": return { cmd, sessionPresent: v.sessionPresent, returnCode: v.returnCode };
+    case "connack": return { cmd, sessionPresent: buf[v.payloadStart] === 1, returnCode: buf[v.payloadStart + 1] };
     case "publish": {
       const p = { cmd, topic: text(v.topicStart, v.topicEnd), payload: Buffer.from(buf.subarray(v.payloadStart, v.payloadEnd)), qos: v.qos, retain: v.retain, dup: v.dup };
       if (v.qos) p.messageId = v.packetId;

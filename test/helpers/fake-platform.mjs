@@ -6,9 +6,9 @@ export function splitPackets(bytes) {
   const out = [];
   let o = 0;
   while (o < bytes.length) {
-    const p = codec.readLength(bytes, o + 1, bytes.length);
-    const end = p + codec.lengthOut.value;
-    if (p < 0 || end > bytes.length) throw new Error(`the client wrote a broken packet at byte ${o}: ${Buffer.from(bytes).toString("hex")}`);
+    const r = codec.readLength(bytes, o + 1, bytes.length);
+    const end = o + 2 + (r & 3) + (r >> 2);
+    if (r < 0 || end > bytes.length) throw new Error(`the client wrote a broken packet at byte ${o}: ${Buffer.from(bytes).toString("hex")}`);
     out.push({ type: bytes[o] >> 4, flags: bytes[o] & 15, bytes: bytes.slice(o, end) });
     o = end;
   }
