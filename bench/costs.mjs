@@ -22,6 +22,7 @@ const MODULES = [
   ["function with a 300-byte body, code in Storage", `ten("exports.f#=function(a){var b=a;" + rep("b=b+a*2;", 37) + "return b;};")`],
   ["the same with \"ram\" (copied to RAM pretokenised)", `ten("exports.f#=function(a){'ram';var b=a;" + rep("b=b+a*2;", 37) + "return b;};")`],
   ["prototype method, code in Storage", `"function C(){}" + ten("C.prototype.m#=function(){return 1;};") + "exports.C=C;"`],
+  ["prototype method made inside a function called in place (TypeScript's ES5 class), code in Storage", `"var C=function(){function C(){}" + ten("C.prototype.m#=function(){return 1;};") + "return C;}();exports.C=C;"`],
   ["module-level function kept by an export", `ten("function g#(){return 1;}") + "exports.all=function(){return " + ten("g#()+") + "0;};"`],
 ];
 /** [what, code run in RAM whose results are kept in `keep`] */
