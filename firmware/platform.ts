@@ -4,8 +4,9 @@
 
 /** A TCP connection as Espruino's net module gives it. */
 export interface Socket {
-  /** Events: "data" (a byte string), "drain" (the send buffer is empty), "close", "error". Listeners
-   *  are called with `this` = the socket. */
+  /** Events: "data" (a byte string, as Espruino gives it: the client tells its events apart by the
+   *  argument's type, so data of any other type is taken for an error), "drain" (the send buffer is
+   *  empty), "close" (a boolean), "error" (an object). Listeners are called with `this` = the socket. */
   on(event: string, fn: (this: Socket, data?: any) => void): void;
   /** Queues a byte string (one char per byte) to send. */
   write(data: string): void;
