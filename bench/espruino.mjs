@@ -181,7 +181,7 @@ async function firmware(out, heap, bin, port, quadruped8266) {
   else out({ bench: "espruino-firmware", heap, artifact: "quadruped with ESP8266 limits", failed: quadruped8266.failed });
   for (const f of cases) {
     const r = await bootFirmware(f.file, f.config, { bin, port });
-    const line = { bench: "espruino-firmware", heap, artifact: f.artifact, app: f.app, limits: f.limits, what: "booted from Storage: JsVars free once connected (lowest over the next 3 s), messages seen at the broker", ...r };
+    const line = { bench: "espruino-firmware", heap, artifact: f.artifact, app: f.app, limits: f.limits, what: "booted from Storage as a board boots it (\".bootcde\", run by load()): JsVars free once connected (lowest over the next 3 s), messages seen at the broker", ...r };
     if (f.app === "sensor" && heap === "1600") Object.assign(line, { target: "≥ 1,000 free", met: r.connected && r.min_free >= 1000 });
     out(line);
   }

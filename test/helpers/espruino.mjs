@@ -21,10 +21,11 @@ export const HEAPS = [
 
 /** Runs `script` with `modules` ({name: path}) in ./node_modules on `bin` (default ESPRUINO_BIN);
  *  resolves with its console output when it exits (it stays alive while sockets or timers exist, so
- *  scripts quit()), or, past `timeoutMs`, kills it and resolves with the output so far plus "TIMED OUT"
- *  when `keepOnTimeout`, else rejects. `onOutput(all)` sees the output as it grows; `wrap` is a command
- *  the interpreter runs under (e.g. valgrind and its options). */
-export function runOnEspruino(script, { modules = {}, timeoutMs = 20000, onOutput = () => {}, bin = ESPRUINO_BIN, keepOnTimeout = false, wrap = [] } = {}) {
+ *  scripts quit()) or once the output contains `until` (then it is killed: after load() the Linux
+ *  build has no quit()), or, past `timeoutMs`, kills it and resolves with the output so far plus "TIMED
+ *  OUT" when `keepOnTimeout`, else rejects. `onOutput(all)` sees the output as it grows; `wrap` is a
+ *  command the interpreter runs under (e.g. valgrind and its options). */
+export function runOnEspruino(script, { modules = {}, timeoutMs = 20000, onOutput = () => {}, bin = ESPRUINO_BIN, keepOnTimeout = false, wrap = [], until = "" } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "wisp-espruino-"));
   mkdirSync(join(dir, "node_modules"));
   for (const [name, path] of Object.entries(modules)) copyFileSync(path, join(dir, "node_modules", `${name}.js`));
@@ -33,7 +34,7 @@ export function runOnEspruino(script, { modules = {}, timeoutMs = 20000, onOutpu
     // stdin stays open and silent: a closed stdin floods Espruino's console.
     const child = wrap.length ? spawn(wrap[0], [...wrap.slice(1), bin, "main.js"], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] }) : spawn(bin, ["main.js"], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
-    child.stdout.on("data", (d) => { out += d; onOutput(out); });
+    child.stdout.on("data", (d) => { out += d; onOutput(out); if (until && out.includes(until)) child.kill("SIGKILL"); });
     child.stderr.on("data", (d) => (out += d));
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutMs);
@@ -183,44 +184,43 @@ export async function measureClient(c, { bin, port, fromStorage }) {
   return r;
 }
 
-/** A firmware bundle stored in Storage and run from there (function code stays in flash) on `bin`,
- *  with `config` as its wisp.json (brokers filled in): the JsVars used and free once it is connected,
- *  the lowest free seen over the next `watchMs`, and whether its messages reached the broker (a
- *  subscriber to wisp/<device>/#). `prelude` runs before the bare-heap mark (stand-ins the Linux build
- *  lacks). Bounded: gives up 10 s after start when not connected. */
-export async function bootFirmware(file, config, { bin, port, prelude = "", watchMs = 3000 }) {
+/** A firmware bundle booted on `bin` as a board boots it after `npm run flash`: Storage file ".bootcde",
+ *  run by load() at the top level (code evaluated inside a function would give every function of the
+ *  firmware a copy of that function's scope list, about 3 JsVars each, which a board does not pay), with
+ *  `config` as its wisp.json (brokers filled in): the JsVars used and free once it is connected, the
+ *  lowest free seen over the next `watchMs`, and whether its messages reached the broker (a subscriber to
+ *  wisp/<device>/#). The watcher is Storage file ".boot0", which Espruino runs before ".bootcde"; its
+ *  own functions and timer are made before the bare-heap mark. Bounded: gives up 10 s after start when
+ *  not connected. */
+export async function bootFirmware(file, config, { bin, port, watchMs = 3000 }) {
   const sub = await mqttConnected(port, `fw-watch-${config.device}`);
   let messages = 0;
   sub.on("message", (topic) => { if (!topic.endsWith("/status")) messages++; });
   await sub.subscribeAsync(`wisp/${config.device}/#`);
   const stored = { ...config, brokers: [`127.0.0.1:${port}`] };
-  const text = await runOnEspruino(`
-    ${STORE_FILE}
-    require("Storage").write("wisp.json", ${JSON.stringify(JSON.stringify(stored))});
-    storeFile("fw", "node_modules/fw.js");
-    storeFile = undefined;
-    var r = { used: 0, free: 0, heap_total: 0, firmware: 0, min_free: 0, connected: false }, t = 0, m0 = 0, start = getTime(), done = false;
-    function finish() { if (done) return; done = true; print("JSON " + JSON.stringify(r)); print("DONE"); quit(); }
+  const watcher = `
+    var r = { used: 0, free: 0, heap_total: 0, firmware: 0, min_free: 0, connected: false }, start = getTime(), done = false;
+    function finish() { if (done) return; done = true; print("JSON " + JSON.stringify(r)); print("DONE"); }
     function watch() {
       var m = process.memory();
       if (!r.connected) {
         if (!global.mqtt || !mqtt.connected) { if (getTime() - start > 10) finish(); return; }
-        r.connected = true; r.used = m.usage; r.free = m.free; r.heap_total = m.total; r.firmware = m.usage - m0; r.min_free = m.free; start = getTime();
+        r.connected = true; r.used = m.usage; r.free = m.free; r.heap_total = m.total; r.firmware = m.usage - r.firmware; r.min_free = m.free; start = getTime();
         return;
       }
       if (m.free < r.min_free) r.min_free = m.free;
       if (!mqtt.connected) r.connected = false;
       if (getTime() - start > ${watchMs / 1000}) finish();
     }
-    function boot() {
-      t = setInterval(watch, 100);
-      m0 = process.memory().usage;
-      eval(require("Storage").read("fw"));
-    }
-    ${prelude}
-    // The bare heap is measured once this file's text, held while it runs, is gone.
-    setTimeout(boot, 1);
-  `, { bin, modules: { fw: file }, timeoutMs: 30000, keepOnTimeout: true });
+    setInterval(watch, 100);
+    r.firmware = process.memory().usage;`;
+  const text = await runOnEspruino(`
+    ${STORE_FILE}
+    require("Storage").write("wisp.json", ${JSON.stringify(JSON.stringify(stored))});
+    require("Storage").write(".boot0", ${JSON.stringify(watcher)});
+    storeFile(".bootcde", "node_modules/fw.js");
+    setTimeout(load, 1);
+  `, { bin, modules: { fw: file }, timeoutMs: 30000, keepOnTimeout: true, until: "DONE" });
   sub.end(true);
   const m = text.match(/JSON (\{.*\})/);
   const r = m ? JSON.parse(m[1]) : { connected: false, failure: "no result" };
@@ -229,10 +229,6 @@ export async function bootFirmware(file, config, { bin, port, prelude = "", watc
   if (trouble) r.interpreter = trouble;
   return r;
 }
-
-/** dist/firmware-linux.js (or `file`) booted from Storage on interpreter `bin` with its broker at `port`,
- *  watched for `watchMs`: its console lines, the lowest free JsVars, and what went wrong on the
- *  interpreter (null when nothing did). For brokers that are no broker at all. */
 export async function bootFirmwareAgainst(port, { bin, file = "dist/firmware-linux.js", watchMs = 6000 }) {
   const stored = { brokers: [`127.0.0.1:${port}`], app: "sensor", device: "fw-junk", period_s: 1 };
   const text = await runOnEspruino(`
