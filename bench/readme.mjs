@@ -60,7 +60,7 @@ export function resultsMarkdown(results, { mosquitto = "?" } = {}, heap = "defau
       const from = r.bench.endsWith("storage") ? "library from Storage (as flashed), ESP8266 limits" : "library uploaded to RAM (`require` of the module text, as the Web IDE sends it), ESP8266 limits";
       row(`Espruino: ${from}: JsVars after require / create / connect + subscribe`, ...CLIENTS.map((k) => jsvars(r[k])), r.target_jsvars || "", met({ met: r.met_jsvars }));
       row(`Espruino: ${from}: a 200-byte message published to its own subscription comes back`, ...CLIENTS.map((k) => roundTrip(r[k])), r.target_round_trip || "", met({ met: r.met_round_trip }));
-    } else if (r.bench === "espruino-firmware") row(`Espruino: firmware ${r.artifact.startsWith("dist/") ? `\`${r.artifact}\`` : r.artifact}${r.app ? ` (${r.app} app, ${r.limits})` : ""} booted from Storage as a board boots it (`.bootcde`, run by `load()`): JsVars free once connected`, firmwareCell(r), "", "", r.target || "", met(r));
+    } else if (r.bench === "espruino-firmware") row(`Espruino: firmware ${r.artifact.startsWith("dist/") ? `\`${r.artifact}\`` : r.artifact}${r.app ? ` (${r.app} app, ${r.limits})` : ""} booted from Storage as a board boots it (\`.bootcde\`, run by \`load()\`): JsVars free once connected`, firmwareCell(r), "", "", r.target || "", met(r));
     else if (r.bench === "espruino-publish-qos0") {
       const tail = `; median of ${r.median_of} rounds (range)`;
       row(`Espruino: socket floor, the same pre-encoded 63 B PUBLISH string written per publish, 16 per drain${tail}`, `${ranged(r, "floor")} msg/s`, "", "", "", "");

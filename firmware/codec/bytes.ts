@@ -41,10 +41,11 @@ export function copyBytes(buf: Uint8Array, off: number, src: Bytes): void {
  *  costs about as much as calling it. Espruino only. */
 export const toByteString: (b: Uint8Array) => string = ESPRUINO ? E.toString : (null as any);
 
-/** Matches any char but plain ASCII without NUL, '#' and '+': a string it does not match is well-formed
+/** Matches any char but printable ASCII other than '#' and '+': a string it does not match is well-formed
  *  UTF-8 and a valid topic name as it is. One native test instead of a statement per byte; only what it
- *  matches goes through checkUtf8. */
-export const NOT_PLAIN = /[^\x01-\x22\x24-\x2a\x2c-\x7f]/;
+ *  matches goes through checkUtf8 (control characters too, which are valid there). Written with plain
+ *  ranges: a shorter source costs the heap 3 JsVars less than the same class in \x escapes. */
+export const NOT_PLAIN = /[^ -"$-*,-~]/;
 
 /** Checks buf[start, end) in one pass: 0 when it is well-formed UTF-8 without U+0000 (MQTT 1.5.3,
  *  MQTT-1.5.3-1/-2) and, for a topic name, without wildcards (MQTT-3.3.2-2); else Err.BAD_STRING or
