@@ -58,10 +58,10 @@ const enum Tick { MS = 250 }
 function onSocketEvent(this: Socket, e?: any) {
   "ram";
   if (typeof e === "string") {
-    const d = this.h;
-    if (d.conn_ !== this) return;
-    d.received_ = 1;
-    return d.push_(e);
+    const receiver = this.h;
+    if (receiver.conn_ !== this) return;
+    receiver.received_ = 1;
+    return receiver.push_(e);
   }
   if (e instanceof Client) return e.x_(Op.TICK);
   const c = this.h;
