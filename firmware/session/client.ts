@@ -57,15 +57,13 @@ const enum Tick { MS = 250 }
  *  connection); events of a socket the client has let go are ignored. */
 function onSocketEvent(this: Socket, e?: any) {
   "ram";
-  if (typeof e === "string") {
-    const receiver = this.h;
-    if (receiver.conn_ !== this) return;
-    receiver.received_ = 1;
-    return receiver.push_(e);
-  }
   if (e instanceof Client) return e.x_(Op.TICK);
   const c = this.h;
   if (c.conn_ !== this) return;
+  if (typeof e === "string") {
+    c.received_ = 1;
+    return c.push_(e);
+  }
   if (typeof e === "boolean" || (e && e !== this)) c.x_(Op.CLOSED, e);
   else if (c.state_ === State.OPENING) c.x_(Op.OPENED);
   else {

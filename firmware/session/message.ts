@@ -19,7 +19,9 @@ export interface Message extends PacketView {
 export const MESSAGE_METHODS = {
   topic: function (this: Message): string {
     // A plain ASCII topic is already a string (decodePacket's).
-    return this.plainTopic_ || (E.asUTF8 ? E.asUTF8(toByteString(this.buf.subarray(this.topicStart, this.topicEnd))) : toByteString(this.buf.subarray(this.topicStart, this.topicEnd)));
+    if (this.plainTopic_) return this.plainTopic_;
+    const t = toByteString(this.buf.subarray(this.topicStart, this.topicEnd));
+    return E.asUTF8 ? E.asUTF8(t) : t;
   },
   text: function (this: Message): string { return toByteString(this.buf.subarray(this.payloadStart, this.payloadEnd)); },
 };
