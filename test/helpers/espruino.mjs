@@ -184,21 +184,34 @@ export async function measureClient(c, { bin, port, fromStorage }) {
   return r;
 }
 
-/** A firmware bundle booted on `bin` as a board boots it after `npm run flash`: Storage file ".bootcde",
- *  run by load() at the top level (code evaluated inside a function would give every function of the
- *  firmware a copy of that function's scope list, about 3 JsVars each, which a board does not pay), with
- *  `config` as its wisp.json (brokers filled in): the JsVars used and free once it is connected, the
- *  lowest free seen over the next `watchMs`, and whether its messages reached the broker (a subscriber to
- *  wisp/<device>/#). The watcher is Storage file ".boot0", which Espruino runs before ".bootcde"; its
- *  own functions and timer are made before the bare-heap mark. Bounded: gives up 10 s after start when
- *  not connected. */
+/** Boots firmware bundle `file` on `bin` as a board boots it after `npm run flash`: Storage file
+ *  ".bootcde", run by load() at the top level (code evaluated inside a function would give every function
+ *  of the firmware a copy of that function's scope list, about 3 JsVars each, which a board does not
+ *  pay), with `stored` as its wisp.json, and `watcher` as Storage file ".boot0", which Espruino runs
+ *  before ".bootcde" (its functions and timer are made before the firmware's); the watcher prints "DONE"
+ *  when it is done (load() leaves the Linux build without quit()). Resolves with the console output. */
+function bootAsBoard(file, stored, watcher, { bin, timeoutMs }) {
+  return runOnEspruino(`
+    ${STORE_FILE}
+    require("Storage").write("wisp.json", ${JSON.stringify(JSON.stringify(stored))});
+    require("Storage").write(".boot0", ${JSON.stringify(watcher)});
+    storeFile(".bootcde", "node_modules/fw.js");
+    setTimeout(load, 1);
+  `, { bin, modules: { fw: file }, timeoutMs, keepOnTimeout: true, until: "DONE" });
+}
+
+/** A firmware bundle booted as a board boots it (bootAsBoard) with `config` as its wisp.json (brokers
+ *  filled in): the JsVars used and free once it is connected (the firmware's own: above the mark the
+ *  watcher takes before it runs), the lowest free seen over the next `watchMs`, and whether its messages
+ *  reached the broker (a subscriber to wisp/<device>/#). Bounded: gives up 10 s after start when not
+ *  connected. */
 export async function bootFirmware(file, config, { bin, port, watchMs = 3000 }) {
   const sub = await mqttConnected(port, `fw-watch-${config.device}`);
   let messages = 0;
   sub.on("message", (topic) => { if (!topic.endsWith("/status")) messages++; });
   await sub.subscribeAsync(`wisp/${config.device}/#`);
   const stored = { ...config, brokers: [`127.0.0.1:${port}`] };
-  const watcher = `
+  const text = await bootAsBoard(file, stored, `
     var r = { used: 0, free: 0, heap_total: 0, firmware: 0, min_free: 0, connected: false }, start = getTime(), done = false;
     function finish() { if (done) return; done = true; print("JSON " + JSON.stringify(r)); print("DONE"); }
     function watch() {
@@ -213,14 +226,7 @@ export async function bootFirmware(file, config, { bin, port, watchMs = 3000 }) 
       if (getTime() - start > ${watchMs / 1000}) finish();
     }
     setInterval(watch, 100);
-    r.firmware = process.memory().usage;`;
-  const text = await runOnEspruino(`
-    ${STORE_FILE}
-    require("Storage").write("wisp.json", ${JSON.stringify(JSON.stringify(stored))});
-    require("Storage").write(".boot0", ${JSON.stringify(watcher)});
-    storeFile(".bootcde", "node_modules/fw.js");
-    setTimeout(load, 1);
-  `, { bin, modules: { fw: file }, timeoutMs: 30000, keepOnTimeout: true, until: "DONE" });
+    r.firmware = process.memory().usage;`, { bin, timeoutMs: 30000 });
   sub.end(true);
   const m = text.match(/JSON (\{.*\})/);
   const r = m ? JSON.parse(m[1]) : { connected: false, failure: "no result" };
@@ -229,21 +235,20 @@ export async function bootFirmware(file, config, { bin, port, watchMs = 3000 }) 
   if (trouble) r.interpreter = trouble;
   return r;
 }
+
+/** The sensor firmware booted as a board boots it (bootAsBoard) against whatever listens on `port`:
+ *  its "mqtt: " console lines, the lowest free JsVars over `watchMs`, any interpreter trouble, and
+ *  whether the watch finished. */
 export async function bootFirmwareAgainst(port, { bin, file = "dist/firmware-linux.js", watchMs = 6000 }) {
   const stored = { brokers: [`127.0.0.1:${port}`], app: "sensor", device: "fw-junk", period_s: 1 };
-  const text = await runOnEspruino(`
-    ${STORE_FILE}
-    require("Storage").write("wisp.json", ${JSON.stringify(JSON.stringify(stored))});
-    storeFile("fw", "node_modules/fw.js");
-    storeFile = undefined;
+  const text = await bootAsBoard(file, stored, `
     var minFree = 1e9, start = getTime();
     function watch() {
       var m = process.memory();
       if (m.free < minFree) minFree = m.free;
-      if (getTime() - start > ${watchMs / 1000}) { print("JSON " + JSON.stringify({ min_free: minFree })); print("DONE"); quit(); }
+      if (getTime() - start > ${watchMs / 1000}) { print("JSON " + JSON.stringify({ min_free: minFree })); print("DONE"); }
     }
-    setTimeout(function () { setInterval(watch, 100); eval(require("Storage").read("fw")); }, 1);
-  `, { bin, modules: { fw: file }, timeoutMs: watchMs + 20000, keepOnTimeout: true });
+    setInterval(watch, 100);`, { bin, timeoutMs: watchMs + 20000 });
   const m = text.match(/JSON (\{.*\})/);
   return { lines: text.split(/\r?\n/).filter((l) => l.includes("mqtt: ")), min_free: m ? JSON.parse(m[1]).min_free : null, trouble: interpreterTrouble(text), done: text.includes("DONE") };
 }
