@@ -57,6 +57,7 @@ export const BOARD_SCHEMA = {
     inflightBytes: int(16, 65535, "bytes kept per in-flight message"),
     maxSubscriptions: int(1, 64, "subscriptions with handlers"),
     hotFunctionsInRam: { ...flag("copy the hot functions to RAM"), optional: true },
+    session: { type: "string", pattern: /^(compact|layered)$/, about: '"compact" (session/compact.ts: fits an ESP8266; no QoS 2, no TLS) or "layered" (session/client.ts over the codec)' },
     wifi: flag("whether the board has Wi-Fi"),
     pins: {
       type: "object",

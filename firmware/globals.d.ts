@@ -30,4 +30,10 @@ declare const I2C1: any;
 declare module "wisp-target" {
   /** True in builds for Espruino, false in the Node build of the codec for tests. */
   export const ESPRUINO: boolean;
+  /** True in the builds of the module (CommonJS: `exports` is the module object), false in firmware. */
+  export const MODULE: boolean;
+}
+/** The board's session (rollup.config.js: session/compact.ts or session/layered-create.ts). */
+declare module "board-session" {
+  export function create(server: string | string[], options?: import("./session/types").Options, limits?: Partial<import("./session/types").Limits>): import("./session/client").Client;
 }

@@ -5,14 +5,16 @@
 // and this file's two status variables and one listener: the board's data is made by a call when read
 // (its values live in the code, in flash), and the configuration and the boot's helpers are let go.
 import board from "board-config";
-import { Client, Options } from "./session/client";
+import type { Client, Options } from "./session/client";
+import { create } from "board-session";
 import type { Config } from "./apps/app";
 import apps from "board-apps";
 
 
-/** A client with this board's limits, for the console too: wisp(server, options). */
+/** A client with this board's limits and session (boards/<name>.json "session"), for the console too:
+ *  wisp(server, options). */
 global.wisp = function (server: string | string[], options?: Options): Client {
-  return new Client(server, options, board());
+  return create(server, options, board());
 };
 
 /** wisp/<device>/status, and whether its retained `online` is still to be sent. */

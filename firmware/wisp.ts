@@ -1,19 +1,5 @@
 // The Espruino module (dist/wisp.js): `require("wisp").create(server, options)`, shaped like Espruino's
-// own MQTT module so programs written for it run unchanged.
-import { Client, Options, errorText } from "./session/client";
-
-/** Creates a client for `server` ("host", "host:port", "mqtts://host:port" for TLS, or a list to fail
- *  over between); see Options. Limits the options do not give are an ESP8266's, which every board can
- *  afford: 256-byte packets either way, two QoS 1/2 messages of up to 128 bytes in flight. */
-export function create(server: string | string[], options?: Options): Client {
-  return new Client(server, options, options && options.limits);
-}
-
-/** Espruino's MQTT module shortcut: create(options.host, options), then connect(). */
-export function connect(options: Options & { host: string }): Client {
-  const c = create(options.host, options);
-  c.connect();
-  return c;
-}
-
-export { errorText };
+// own MQTT module so that programs written for it run unchanged. The compact session
+// (session/compact.ts), which fits an ESP8266 and runs on every board; dist/wisp-esp32.js is the layered
+// one (wisp-full.ts), with QoS 2 and TLS. Both have the API of Client (dist/wisp.d.ts).
+export { create, connect, publish, subscribe, unsubscribe, disconnect, errorText } from "./session/compact";

@@ -1,12 +1,18 @@
 // The session on a scripted socket and a fake clock: every state transition, byte-exact.
-import { test } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import mqttPacket from "mqtt-packet";
 import { loadWisp } from "../host-sim/node/load.mjs";
 import { fakePlatform } from "./helpers/fake-platform.mjs";
 import { Err, TYPES } from "./helpers/codec.mjs";
 
-const wisp = loadWisp("test/wisp.espruino.js");
+/** Both sessions, unminified: the layered one (dist/wisp-esp32.js) and the compact one (dist/wisp.js,
+ *  the ESP8266 firmware), each run through every test; `layeredOnly` marks what the compact session
+ *  leaves out (QoS 2), which its own tests below check is refused with a clear error. */
+const EDITIONS = [["layered session (dist/wisp-esp32.js)", "test/wisp.espruino.js", false], ["compact session (dist/wisp.js)", "test/wisp-compact.espruino.js", true]];
+for (const [edition, file, compact] of EDITIONS) describe(edition, () => {
+const wisp = loadWisp(file);
+const layeredOnly = compact && "the compact session has no QoS 2 (refused with BAD_QOS, tested below)";
 /** Byte payloads as the module's own context makes them. */
 const U8 = wisp.Uint8Array;
 const gen = (p) => new Uint8Array(mqttPacket.generate(p));
@@ -176,7 +182,7 @@ test("after reconnect, unacknowledged QoS 1 messages are resent with DUP=1 and t
   assert.deepEqual(first.filter((p) => p.type === 3).map((p) => p.bytes.slice(1)), [0, 1, 2].map((i) => gen({ cmd: "publish", topic: "t", payload: "m" + i, qos: 1, messageId: i + 1 }).slice(1)));
 });
 
-test("QoS 2 publish: PUBREC → PUBREL → PUBCOMP frees the slot; PUBREL is resent after reconnect", () => {
+test("QoS 2 publish: PUBREC → PUBREL → PUBCOMP frees the slot; PUBREL is resent after reconnect", { skip: layeredOnly }, () => {
   const t = setup({ reconnect_min: 100, clean_session: false });
   online(t);
   t.fake.sent();
@@ -192,7 +198,7 @@ test("QoS 2 publish: PUBREC → PUBREL → PUBCOMP frees the slot; PUBREL is res
   assert.equal(t.client.pending, 0);
 });
 
-test("incoming QoS 1 gets PUBACK; QoS 2 gets PUBREC, is delivered once despite DUP resends, PUBREL → PUBCOMP", () => {
+test("incoming QoS 1 gets PUBACK; QoS 2 gets PUBREC, is delivered once despite DUP resends, PUBREL → PUBCOMP", { skip: layeredOnly }, () => {
   const t = setup();
   online(t);
   t.fake.sent();
@@ -294,7 +300,7 @@ test("topic matching follows MQTT 4.7", () => {
   }
 });
 
-test("a filter equal to another filter's UTF-8 bytes is a subscription of its own, not a corrupted one", () => {
+test("a filter equal to another filter's UTF-8 bytes is a subscription of its own, not a corrupted one", { skip: compact && "the compact session keeps one subscription per filter as sent (its UTF-8 bytes): tested below" }, () => {
   const t = setup();
   online(t);
   const got = [];
@@ -454,4 +460,49 @@ test("nothing of a connection is handled after its fatal error, even later in th
     ["error unexpected packet", "disconnected unexpected packet"], "the rest of the chunk was framed after the error");
   assert.deepEqual(t.fake.sent().map((p) => p.type), [TYPES.puback], "only the first PUBLISH is acknowledged");
   assert.equal(t.client.connected, false);
+});
+
+if (compact) {
+  test("compact: QoS 2 and TLS are refused with a clear error; an incoming QoS 2 message is acknowledged (PUBREC, PUBREL → PUBCOMP) and delivered", () => {
+    const t = setup();
+    online(t);
+    t.fake.sent();
+    assert.equal(t.client.publish("t", "x", { qos: 2 }), Err.BAD_QOS);
+    assert.equal(t.client.subscribe("t", { qos: 2 }), Err.BAD_QOS);
+    assert.deepEqual(t.events.filter((e) => e[0] === "error").map((e) => e[2]), [Err.BAD_QOS, Err.BAD_QOS]);
+    assert.deepEqual(t.fake.sent(), []);
+    receive(t, gen({ cmd: "publish", topic: "a/b", payload: "two", qos: 2, messageId: 8 }));
+    receive(t, gen({ cmd: "pubrel", messageId: 8 }));
+    assert.deepEqual(t.fake.sent().map((p) => Buffer.from(p.bytes).toString("hex")), ["50020008", "70020008"]);
+    assert.deepEqual(t.events.filter((e) => e[0] === "message"), [["message", "a/b", "two"]]);
+    const tls = setup({ tls: true });
+    tls.client.connect();
+    assert.deepEqual(tls.events, [["error", "TLS is not in this build (dist/wisp-esp32.js has it)", Err.BAD_ARGUMENT]]);
+    assert.equal(tls.fake.conns.length, 0);
+    assert.equal(tls.fake.ticking, false, "not retrying");
+  });
+
+  test("compact: a filter and its UTF-8 bytes are one subscription, as on the wire", () => {
+    const t = setup();
+    online(t);
+    t.fake.sent();
+    const got = [];
+    assert.equal(t.client.subscribe("\u20ac", { qos: 0 }, () => got.push("euro")), 0);
+    assert.equal(t.client.subscribe("\xe2\x82\xac", { qos: 1 }, () => got.push("bytes")), 0);
+    assert.deepEqual(t.fake.sent().map((p) => [p.bytes[0] >> 4, p.bytes.at(-1)]), [[TYPES.subscribe, 0], [TYPES.subscribe, 1]], "the second at QoS 1 replaces the first");
+    receive(t, gen({ cmd: "publish", topic: "\u20ac", payload: "", qos: 0 }));
+    assert.deepEqual(got, ["bytes"]);
+    assert.equal(t.client.unsubscribe("\u20ac"), 0);
+    receive(t, gen({ cmd: "publish", topic: "\u20ac", payload: "", qos: 0 }));
+    assert.deepEqual(got, ["bytes"]);
+  });
+
+  test("compact: options it cannot send throw at create, naming the option", () => {
+    const fake = fakePlatform();
+    assert.throws(() => wisp.create("b", { platform: fake.platform, client_id: "a\0b" }), /bad UTF-8 string \(client_id\)/);
+    assert.throws(() => wisp.create("b", { platform: fake.platform, will: { topic: "a/#" } }), /bad topic \(will.topic\)/);
+    assert.throws(() => wisp.create("b", { platform: fake.platform, will: { topic: "w", qos: 3 } }), /will/);
+    assert.throws(() => wisp.create("b", { platform: fake.platform, keep_alive: 70000 }), /keep_alive/);
+  });
+}
 });

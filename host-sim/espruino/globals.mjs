@@ -24,7 +24,8 @@ export function installGlobals(context, { loop, hw, log, modules, builtins, onLo
       if (name in builtins) return builtins[name];
       if (name in modules) {
         if (!loaded[name]) {
-          const module = { exports: {} };
+          // The module's objects are the context's, as on Espruino: its Object.prototype (on, emit) too.
+          const module = vm.runInContext("({ exports: {} })", context);
           vm.runInContext(`(function (exports, module) {${modules[name]}\n})`, context, { filename: name })(module.exports, module);
           loaded[name] = module.exports;
         }
