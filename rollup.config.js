@@ -19,7 +19,7 @@ const minify = () =>
     // single-use helpers into function expressions called in place, which Espruino re-creates (copying
     // their code text) on every call of the function around them.
     // directives: false keeps the "ram" that hot functions start with (see README, Architecture).
-    compress: { passes: 2, inline: 1, hoist_vars: true, hoist_funs: true, reduce_vars: false, directives: false },
+    compress: { passes: 2, inline: 1, hoist_vars: true, hoist_funs: true, reduce_vars: false, directives: false, if_return: false },
     mangle: { properties: { regex: /_$/ } }, // private members end in "_" (firmware/session/client.ts)
     format: { comments: false, ascii_only: true },
   });
@@ -137,7 +137,7 @@ const everything = () => [
     // The module for every board: the compact session (firmware/wisp.ts), no "ram" copies.
     input: "firmware/wisp.ts",
     output: { file: "dist/wisp.js", format: "cjs", esModule: false, strict: false, generatedCode: { preset: "es5", symbols: false } },
-    plugins: [target(true, true), ts(), minify()],
+    plugins: [target(true, true), codeInFlashOnly(), ts(), minify()],
   },
   {
     // The layered module (firmware/wisp-full.ts: QoS 2, TLS) with its hot functions copied to RAM by

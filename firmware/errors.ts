@@ -41,29 +41,12 @@ export const enum Err {
   PROTOCOL = -19,
 }
 
-/** Words for an Err code, as carried by `error` and `disconnected` events. Each is a literal in a
- *  switch: only the one reported is made, and no table stays in the heap. */
+/** Words for an Err code, as carried by `error` and `disconnected` events: the -code'th of the words
+ *  in one literal (no table stays in the heap, and the module's text stays short). */
 export function errorText(code: number): string {
-  switch (code) {
-    case -1: return "buffer too small";
-    case -2: return "bad remaining length";
-    case -3: return "bad header flags";
-    case -4: return "bad QoS";
-    case -5: return "bad packet id";
-    case -6: return "bad topic";
-    case -7: return "bad topic filter";
-    case -8: return "bad UTF-8 string";
-    case -9: return "malformed packet";
-    case -10: return "unexpected packet";
-    case -11: return "packet too large";
-    case -12: return "bad return code";
-    case -13: return "bad argument";
-    case -14: return "busy";
-    case -15: return "not connected";
-    case -16: return "connection refused";
-    case -17: return "timeout";
-    case -18: return "connection lost";
-    case -19: return "protocol violation";
-  }
-  return "error";
+  const words = "buffer too small|bad remaining length|bad header flags|bad QoS|bad packet id|bad topic|bad topic filter|bad UTF-8 string|malformed packet|unexpected packet|packet too large|bad return code|bad argument|busy|not connected|connection refused|timeout|connection lost|protocol violation|";
+  if (!(code < 0 && code > -20 && code % 1 === 0)) return "error";
+  let at = 0;
+  while (++code < 0) at = words.indexOf("|", at) + 1;
+  return words.slice(at, words.indexOf("|", at));
 }

@@ -477,7 +477,7 @@ if (compact) {
     assert.deepEqual(t.events.filter((e) => e[0] === "message"), [["message", "a/b", "two"]]);
     const tls = setup({ tls: true });
     tls.client.connect();
-    assert.deepEqual(tls.events, [["error", "TLS is not in this build (dist/wisp-esp32.js has it)", Err.BAD_ARGUMENT]]);
+    assert.deepEqual(tls.events, [["error", "TLS is not available on this board", Err.BAD_ARGUMENT]]);
     assert.equal(tls.fake.conns.length, 0);
     assert.equal(tls.fake.ticking, false, "not retrying");
   });
@@ -501,8 +501,10 @@ if (compact) {
     const fake = fakePlatform();
     assert.throws(() => wisp.create("b", { platform: fake.platform, client_id: "a\0b" }), /bad UTF-8 string \(client_id\)/);
     assert.throws(() => wisp.create("b", { platform: fake.platform, will: { topic: "a/#" } }), /bad topic \(will.topic\)/);
-    assert.throws(() => wisp.create("b", { platform: fake.platform, will: { topic: "w", qos: 3 } }), /will/);
+    assert.throws(() => wisp.create("b", { platform: fake.platform, will: { topic: "w", qos: 3 } }), /will.qos/);
     assert.throws(() => wisp.create("b", { platform: fake.platform, keep_alive: 70000 }), /keep_alive/);
+    assert.throws(() => wisp.create("b", { platform: fake.platform, keep_alive: 1.5 }), /keep_alive/);
+    wisp.create("b", { platform: fake.platform, keep_alive: 61, will: { topic: "w", qos: 1 } }); // any other integer in range
   });
 }
 });

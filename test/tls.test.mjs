@@ -1,5 +1,5 @@
 // MQTT over TLS with passwords, client certificates and an ACL, against Mosquitto with certificates made
-// here (test/helpers/tls.mjs): dist/wisp.js on the tls stand-in (as on a board) and on the Node platform,
+// here (test/helpers/tls.mjs): dist/wisp-esp32.js (the layered module: the compact dist/wisp.js has no TLS) on the tls stand-in (as on a board) and on the Node platform,
 // the firmware on simulated boards, `npm start` and `npm run flash` with certificates, and, with
 // ESPRUINO_BIN, the real interpreter's tls module.
 import { describe, test, before, after } from "node:test";
@@ -18,7 +18,7 @@ import { makeCertificates, startSecureMosquitto, startReadmeMosquitto, skipWitho
 import { runOnEspruino, ESPRUINO_BIN, skipWithoutEspruino } from "./helpers/espruino.mjs";
 import { waitFor, recordEvents } from "./helpers/util.mjs";
 
-const WISP = readFileSync("dist/wisp.js", "utf8");
+const WISP = readFileSync("dist/wisp-esp32.js", "utf8");
 let clientCount = 0;
 
 describe("MQTT over TLS against Mosquitto", { skip: skipWithoutMosquitto || skipWithoutTlsTools }, () => {
@@ -33,7 +33,7 @@ describe("MQTT over TLS against Mosquitto", { skip: skipWithoutMosquitto || skip
     await broker.stop();
   });
 
-  /** dist/wisp.js in a bare board context whose require("tls") is the stand-in; `lines` its console. */
+  /** dist/wisp-esp32.js in a bare board context whose require("tls") is the stand-in; `lines` its console. */
   function board() {
     const lines = [];
     const env = createBareEnv({ log: (l) => lines.push(l), modules: { wisp: WISP } });
@@ -93,7 +93,7 @@ describe("MQTT over TLS against Mosquitto", { skip: skipWithoutMosquitto || skip
   });
 
   test("a wrong password: the refused CONNACK is said in words (Node platform)", async () => {
-    const c = robot(loadWisp(), `mqtts://127.0.0.1:${broker.port}`, { platform: nodePlatform(), ca: certs.der("ca.pem"), password: "wrong", reconnect: false });
+    const c = robot(loadWisp("wisp-esp32.js"), `mqtts://127.0.0.1:${broker.port}`, { platform: nodePlatform(), ca: certs.der("ca.pem"), password: "wrong", reconnect: false });
     c.client.connect();
     await waitFor(() => c.events.some((e) => e[0] === "error"), "an error");
     assert.deepEqual(c.events.find((e) => e[0] === "error").slice(1), ["connection refused: not authorized", -16]);
@@ -224,7 +224,7 @@ describe("MQTT over TLS against Mosquitto", { skip: skipWithoutMosquitto || skip
         c.on("subscribed", function () { c.publish("wisp/robot1/echo", "round trip", { qos: 1 }); });
       });
       c.connect();`;
-    const out = await runOnEspruino(script, { modules: { wisp: "dist/wisp.js" }, timeoutMs: 20000 });
+    const out = await runOnEspruino(script, { modules: { wisp: "dist/wisp-esp32.js" }, timeoutMs: 20000 });
     const m = out.match(/CONNECTED (\d+) (\d+) (\d+) (\d+)/);
     assert.ok(m, `not connected: ${out.split("\n").filter((l) => /ERROR|Uncaught|ASSERT/.test(l)).slice(0, 5).join(" | ") || out.slice(-300)}`);
     console.log(`[tls] Espruino (${ESPRUINO_BIN}): TLS connect + CONNACK in ${m[1]} ms; JsVars (${m[4]} B each): require ${m[2]}, create + connect over TLS ${m[3]} (mbedTLS allocates from the JsVar heap)`);
@@ -239,7 +239,7 @@ describe("MQTT over TLS against Mosquitto", { skip: skipWithoutMosquitto || skip
       c.on("error", function (e) { print("ERROR " + e); if (++n === 3) { c.disconnect(); setTimeout(quit, 100); } });
       c.on("connected", function () { print("CONNECTED"); quit(); });
       c.connect();`;
-    const out = await runOnEspruino(script, { modules: { wisp: "dist/wisp.js" }, timeoutMs: 20000 });
+    const out = await runOnEspruino(script, { modules: { wisp: "dist/wisp-esp32.js" }, timeoutMs: 20000 });
     const errors = out.match(/ERROR [^\n]*/g) || [];
     console.log(`[tls] Espruino without a client certificate: ${JSON.stringify(errors.map((e) => e.slice(6).trim()))}; console: ${JSON.stringify((out.match(/Uncaught[^\n]*/) || [""])[0].trim())}`);
     assert.ok(!/CONNECTED/.test(out), "connected without a certificate");
