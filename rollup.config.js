@@ -19,7 +19,7 @@ const minify = () =>
     // single-use helpers into function expressions called in place, which Espruino re-creates (copying
     // their code text) on every call of the function around them.
     // directives: false keeps the "ram" that hot functions start with (see README, Architecture).
-    compress: { passes: 2, inline: 1, hoist_vars: true, hoist_funs: true, reduce_vars: false, directives: false, if_return: false },
+    compress: { passes: 2, inline: 1, hoist_vars: true, hoist_funs: true, reduce_vars: false, directives: false },
     mangle: { properties: { regex: /_$/ } }, // private members end in "_" (firmware/session/client.ts)
     format: { comments: false, ascii_only: true },
   });
