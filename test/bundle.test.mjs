@@ -45,12 +45,14 @@ test("the subset check catches what Espruino cannot run", () => {
     "function g(t) { switch (t) { case 1: var i = 0; break; case 2: i = 1; } }": "used outside it",
     "function g(t) { if (t) { var i = 0; } return i; }": "used outside it",
     "function g(t) { return function (x) { return x + 1; }(t); }": "created on every call",
+    "var r = /[^/]#/;": "unescaped /",
+    "var p = {}; var b = p.isPrototypeOf({});": "uses .isPrototypeOf",
   };
   for (const [code, problem] of Object.entries(bad)) {
     const problems = checkEspruinoSubset(code);
     assert.ok(problems.some((p) => p.includes(problem)), `${code} → ${JSON.stringify(problems)}`);
   }
-  assert.deepEqual(checkEspruinoSubset("function f() {} f(); var x = require('net'); function g(t) { var i; for (var j = 0; j < 2; j++) i = j; if (t) { var k = 1; t = k; } } var C = function () { function C() {} C.prototype.m = function () { return 1; }; return C; }();"), []);
+  assert.deepEqual(checkEspruinoSubset("function f() {} f(); var x = require('net'); function g(t) { var i; for (var j = 0; j < 2; j++) i = j; if (t) { var k = 1; t = k; } } var C = function () { function C() {} C.prototype.m = function () { return 1; }; return C; }(); var r = /[^\\/]#|\\//;"), []);
 });
 
 test("dist/wisp.js loads as a CommonJS module in the Espruino stand-ins and encodes a PUBLISH", () => {

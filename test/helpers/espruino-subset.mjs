@@ -7,6 +7,8 @@ import * as walk from "acorn-walk";
 
 const MISSING_GLOBALS = ["Map", "Set", "WeakMap", "WeakSet", "Symbol", "Proxy", "Reflect", "BigInt", "TextEncoder", "TextDecoder", "Buffer", "globalThis", "queueMicrotask", "setImmediate"];
 const MISSING_MEMBERS = { Array: ["from", "of"], Number: ["isInteger", "isSafeInteger", "parseFloat"], Promise: ["race", "allSettled", "any"], Object: ["fromEntries", "getOwnPropertySymbols"] };
+/** Methods every object has elsewhere and Espruino 2v29 lacks (measured: typeof ({}).isPrototypeOf is "undefined"). */
+const MISSING_METHODS = ["isPrototypeOf", "propertyIsEnumerable", "toLocaleString"];
 /** Modules an Espruino board provides; anything else would be a Node module or a missing file. */
 export const ESPRUINO_MODULES = ["net", "tls", "Wifi", "Storage", "wisp", "ESP8266", "ESP32"];
 
@@ -26,6 +28,10 @@ export function checkEspruinoSubset(code) {
       const members = MISSING_MEMBERS[node.object.name];
       if (members && members.includes(node.property.name)) problems.push(`uses ${node.object.name}.${node.property.name} at ${at(node)}`);
     }
+    // Espruino's lexer ends a regex literal at its first unescaped '/', even inside a character class
+    // (measured on 2v29: /[^/]#/ is a syntax error there).
+    if (node.type === "Literal" && node.regex && /(^|[^\\])\//.test(node.regex.pattern)) problems.push(`regex with an unescaped / at ${at(node)}: write \\/`);
+    if (node.type === "MemberExpression" && !node.computed && MISSING_METHODS.includes(node.property.name)) problems.push(`uses .${node.property.name} at ${at(node)}`);
     if (node.type === "CallExpression" && node.callee.type === "Identifier" && node.callee.name === "require") {
       const arg = node.arguments[0];
       if (!arg || arg.type !== "Literal" || !ESPRUINO_MODULES.includes(arg.value)) problems.push(`require(${arg ? arg.raw : ""}) at ${at(node)}`);
