@@ -2,7 +2,9 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import mqttPacket from "mqtt-packet";
+import { readFileSync } from "node:fs";
 import { loadWisp } from "../host-sim/node/load.mjs";
+import { createBareEnv } from "../host-sim/espruino/env.mjs";
 import { fakePlatform } from "./helpers/fake-platform.mjs";
 import { Err, TYPES } from "./helpers/codec.mjs";
 
@@ -460,6 +462,23 @@ test("nothing of a connection is handled after its fatal error, even later in th
     ["error unexpected packet", "disconnected unexpected packet"], "the rest of the chunk was framed after the error");
   assert.deepEqual(t.fake.sent().map((p) => p.type), [TYPES.puback], "only the first PUBLISH is acknowledged");
   assert.equal(t.client.connected, false);
+});
+
+test("on a build without Unicode (the ESP boards': E.asUTF8 throws, E.fromUTF8 returns false) a non-ASCII topic reaches handlers and listeners as its bytes", () => {
+  // The module loaded in a context whose E is an ESP32's or ESP8266's (espruino/Espruino src/jswrap_espruino.c).
+  const env = createBareEnv({ modules: { wisp: readFileSync(new URL(`../dist/${file}`, import.meta.url), "utf8") } });
+  Object.assign(env.context.E, { asUTF8: () => { throw new Error("Unicode not supported on this build"); }, fromUTF8: () => false, isUTF8: () => false });
+  const esp = env.context.require("wisp");
+  const fake = fakePlatform();
+  const client = esp.create("b", { client_id: "c1", platform: fake.platform });
+  const got = [];
+  client.subscribe("caf\xc3\xa9/+", {}, (m) => got.push(["handler", m.topic(), m.text()]));
+  client.on("message", (topic, payload) => got.push(["listener", topic, payload]));
+  client.connect();
+  fake.conn.handler.onOpen(fake.conn);
+  fake.conn.handler.onData(fake.conn, CONNACK);
+  fake.conn.handler.onData(fake.conn, gen({ cmd: "publish", topic: "caf\u00e9/1", payload: "x", qos: 0 }));
+  assert.deepEqual(got, [["handler", "caf\xc3\xa9/1", "x"], ["listener", "caf\xc3\xa9/1", "x"]]);
 });
 
 if (compact) {

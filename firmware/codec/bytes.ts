@@ -41,6 +41,10 @@ export function copyBytes(buf: Uint8Array, off: number, src: Bytes): void {
  *  costs about as much as calling it. Espruino only. */
 export const toByteString: (b: Uint8Array) => string = ESPRUINO ? E.toString : (null as any);
 
+/** True where the build has Unicode (Espruino's Linux build): on the ESP boards' builds E.asUTF8 throws
+ *  ("Unicode not supported on this build") and E.fromUTF8 returns false. Espruino only. */
+export const UNICODE = ESPRUINO && !!E.fromUTF8 && E.fromUTF8("a") === "a";
+
 /** Matches any char but printable ASCII other than '#' and '+': a string it does not match is well-formed
  *  UTF-8 and a valid topic name as it is. One native test instead of a statement per byte; only what it
  *  matches goes through checkUtf8 (control characters too, which are valid there). Written with plain

@@ -8,7 +8,7 @@
 // listeners are kept by Espruino's own `on` (in the object's "#on<event>" lists) and called in turn.
 import { PacketType, decodePacket, encodeConnect, encodePublish, encodeFilterList } from "../codec/codec";
 import { framePush } from "../codec/framer";
-import { bytesOf, writeLength, toByteString } from "../codec/bytes";
+import { bytesOf, writeLength, toByteString, UNICODE } from "../codec/bytes";
 import type { Platform, Socket } from "../platform";
 import { Message, MessageHandler, MESSAGE_METHODS } from "./message";
 import { Err, errorText } from "../errors";
@@ -276,7 +276,7 @@ export class Client {
     for (let k = 0; k < subs.length; k += 4) if (subs[k + 2] && (subs[k + 1] === t || topicMatches(subs[k + 1], t))) subs[k + 2](m);
     if (l) {
       // emit("message", topic, payload), inlined: one call fewer per message.
-      const tt = m.plainTopic_ || !E.asUTF8 ? t : E.asUTF8(t);
+      const tt = m.plainTopic_ || !UNICODE ? t : E.asUTF8!(t);
       // From the chunk when the packet is in it (FrameState.chunk_): a third of the interpreter's work.
       const pl = start >= this.chunkAt_ ? (this.chunk_ as string).substr(m.payloadStart - this.chunkAt_, end - m.payloadStart) : toByteString(buf.subarray(m.payloadStart, end));
       if (typeof l === "function") l.call(this, tt, pl);

@@ -13,6 +13,7 @@
 import { Err, errorText } from "../errors";
 import { MODULE } from "wisp-target";
 import { topicMatches } from "../codec/topic";
+import { UNICODE, toByteString } from "../codec/bytes";
 import type { Platform } from "../platform";
 import type { Limits, Options } from "./types";
 
@@ -52,10 +53,7 @@ const enum Sub { SIZE = 3 }
  *  name written out costs the module's text (held in RAM when it is uploaded as text). */
 const isUTF8 = E.isUTF8;
 const fromCharCode = String.fromCharCode;
-const toByteString = E.toString;
-/** True where the build has Unicode (Espruino's Linux build): E.asUTF8 throws on the ESP boards' builds,
- *  where E.fromUTF8 returns false. */
-const UNICODE = E.fromUTF8 && E.fromUTF8("a") === "a";
+
 /** What every received-message view inherits: its two methods (session/message.ts Message). */
 const MESSAGE = {
   /** The topic as a string (UTF-8 flagged where the build has Unicode). */

@@ -1,7 +1,7 @@
 // The received-message view the session hands to handlers. Espruino-only code, like the session: its
 // strings are made with E.toString (through toByteString).
 import type { PacketView } from "../codec/codec";
-import { toByteString } from "../codec/bytes";
+import { toByteString, UNICODE } from "../codec/bytes";
 
 /** A received message, reused for every message: topic and payload are offsets into `buf`, valid only
  *  during the handler call. Reading fields allocates nothing; text() allocates a string, and so does
@@ -21,7 +21,7 @@ export const MESSAGE_METHODS = {
     // A plain ASCII topic is already a string (decodePacket's).
     if (this.plainTopic_) return this.plainTopic_;
     const t = toByteString(this.buf.subarray(this.topicStart, this.topicEnd));
-    return E.asUTF8 ? E.asUTF8(t) : t;
+    return UNICODE ? E.asUTF8!(t) : t;
   },
   text: function (this: Message): string { return toByteString(this.buf.subarray(this.payloadStart, this.payloadEnd)); },
 };
