@@ -1,15 +1,16 @@
-// The compact MQTT 3.1.1 session (dist/wisp.js, the ESP8266 firmware): the same API, wire format and
-// session rules as the layered client (client.ts over codec/), written for a 1,600-JsVar heap. On
-// Espruino every function object costs about 7 JsVars and every parameter about 1 (README, "What
-// things cost"), so this edition is ten functions: the client's methods live on the module's `exports`
-// (a client is Object.create(exports): no constructor, no prototype object) and everything else —
-// every socket event, the tick, framing, control packets, connection life, encoding of the rare
-// packets, `emit` — is one function, onEvent, told apart by its arguments. Encoding writes each
-// packet as the one byte string the socket write needs; a QoS 1 packet is also copied into its slot of
-// the one receive/slot buffer; decoding reads that buffer in place. Numbers live in one Float64Array.
-// Left out, each answering a clear Err: QoS 2 (publish or subscribe at QoS 2: BAD_QOS; an incoming
-// QoS 2 PUBLISH is acknowledged with PUBREC and delivered at least once) and TLS (BAD_ARGUMENT). The
-// `limits.txBuffer` of the layered client has no use here (no transmit buffer).
+// The compact MQTT 3.1.1 session (dist/wisp.js, the ESP8266 and Linux firmware): the same API, wire
+// format and session rules as the layered client (client.ts over codec/), written for a 1,600-JsVar
+// heap. On Espruino every function object costs about 7 JsVars and every parameter about 1, and every
+// byte of a function's text is read on each call, past a return too (README, "What things cost"):
+// so this session is few functions, and what runs per message is short. The client's methods live on
+// the module's `exports` (a client is Object.create(exports): no constructor, no prototype object);
+// onSocketEvent takes every socket event but data, and the tick; onData frames received bytes and
+// delivers PUBLISHes in place; emit and publish's hot path are short; everything rare is one op().
+// Packets are written as the one byte string each socket write needs; a QoS 1 packet is also copied
+// into its slot of the one buffer (receive buffer, slots, then the numbers), which decoding reads in
+// place. Left out, each answering a clear Err: QoS 2 (publish or subscribe at QoS 2: BAD_QOS; an
+// incoming QoS 2 PUBLISH is acknowledged with PUBREC and delivered at least once) and TLS
+// (BAD_ARGUMENT). The layered client's `limits.txBuffer` has no use here (no transmit buffer).
 import { Err, errorText } from "../errors";
 import { MODULE } from "wisp-target";
 import { topicMatches } from "../codec/topic";
@@ -272,11 +273,13 @@ function op(k: number, c: any, a?: any, b?: any, d?: any): any {
         c.pf_ = t;
       }
       if (q !== 0 && q !== 1) return op(Op.FAIL, c, Err.BAD_QOS);
-      b = op(Op.FIELD, c, typeof b === "number" ? "" + b : b, Kind.BYTES);
+      // Every op call reads all of op's text: a byte string and a short packet need none.
+      if (typeof b !== "string" || (isUTF8 && isUTF8(b))) b = op(Op.FIELD, c, typeof b === "number" ? "" + b : b, Kind.BYTES);
       if (typeof b !== "string") return op(Op.FAIL, c, b);
       l = t.length + b.length + q * 2;
       if (l > 268435455) return op(Op.FAIL, c, Err.PACKET_TOO_LARGE);
-      t = op(Op.HEADER, c, 48 | (q << 1) | (d && d.retain ? 1 : 0), l) + t;
+      x = 48 | (q << 1) | (d && d.retain ? 1 : 0);
+      t = (l < 128 ? fromCharCode(x, l) : op(Op.HEADER, c, x, l)) + t;
       if (q) {
         if (t.length + b.length > v[V.SLOT_BYTES]) return op(Op.FAIL, c, Err.PACKET_TOO_LARGE);
         for (i = n - 1, j = -1; i >= 0; i--) if (!v[V.SLOTS + i * S.SIZE + S.STATE]) j = i;
