@@ -14,7 +14,10 @@ import { startProxy } from "./helpers/proxy.mjs";
 import { waitFor, recordingPlatform, recordEvents } from "./helpers/util.mjs";
 import { Err } from "./helpers/codec.mjs";
 
-const wisp = loadWisp();
+/** The module the current suite runs: each suite runs on both sessions (the compact dist/wisp.js, the
+ *  layered dist/wisp-esp32.js); set as a suite starts (node:test runs the suites one after another). */
+let wisp;
+const MODULES = [["compact session, dist/wisp.js", loadWisp()], ["layered session, dist/wisp-esp32.js", loadWisp("wisp-esp32.js")]];
 const log = (...a) => console.log("[faults]", ...a);
 
 /** A Wisp client whose outgoing PUBLISH packets are counted (first sends and DUP resends). */
@@ -117,6 +120,9 @@ async function counter(url, topic, clientId) {
     },
   };
 }
+
+for (const [edition, module] of MODULES) describe(edition, () => {
+before(() => { wisp = module; });
 
 describe("through a misbehaving proxy (Aedes behind it)", () => {
   let broker;
@@ -323,4 +329,5 @@ describe("a fake broker sending bad packets", () => {
       assert.ok(grown < GROWTH_BOUND, `heap + buffers grew ${grown} B after ${bad.bytes.length} B of fault`);
     });
   }
+});
 });
