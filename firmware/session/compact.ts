@@ -36,11 +36,11 @@ const enum V {
 }
 /** A slot's numbers: packet length, id, Slot state, sequence (oldest first). */
 const enum S { LEN = 0, ID = 1, STATE = 2, SEQ = 3, SIZE = 4 }
-/** onEvent's cold operations (a string first argument is an event to emit instead). */
+/** op's cold operations. */
 const enum Op {
   TICK = 1, OPEN = 2, OPENED = 3, CLOSED = 4, DROP = 5, FAIL = 6, CONTROL = 7, CONNACK = 8, FLUSH = 9,
-  NEXT_ID = 10, SEND_SUBSCRIBE = 11, FIELD = 12, HEADER = 13, TOTAL = 14, OVERSIZE = 15,
-  ACK = 18, PUBLISH = 19, TOPIC = 20, PUBLISH_EVENT = 21,
+  NEXT_ID = 10, SEND_SUBSCRIBE = 11, FIELD = 12, HEADER = 13, TOTAL = 14, OVERSIZE = 15, ACK = 16,
+  PUBLISH = 17, TOPIC = 18, PUBLISH_EVENT = 19,
 }
 /** FIELD's kinds: any bytes (payloads, password), a UTF-8 string, a topic name. */
 const enum Kind { BYTES = 0, TEXT = 1, TOPIC = 2 }
@@ -181,7 +181,7 @@ function onData(this: any, k: string): any {
 }
 
 /** The cold operations: k an Op, with its arguments a, b and d. Espruino reads all of a function's text
- *  on every call (past a return too): only what is rare is here, in the order of how often it runs. */
+ *  on every call (past a return too): only what is rare is here. */
 function op(k: number, c: any, a?: any, b?: any, d?: any): any {
   let v: Float64Array, z: Uint8Array, i: number, j: number, n: number, x: number, q: number, t: any, l: any, s: any;
   v = c.v_;
