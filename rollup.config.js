@@ -101,6 +101,17 @@ const flatClasses = () => ({
   },
 });
 
+/** Makes the interpreter store the module's functions pretokenised while it creates them (Espruino's
+ *  `pretokenise` flag, set back to what it was at the end): a module uploaded as text keeps each
+ *  function's code in RAM, and tokenised it is about a tenth smaller and much faster to run (keywords
+ *  and operators one byte, no lexing of them on each call). Code loaded from Storage is unaffected: its
+ *  functions point into flash whatever the flag. Added after minification, so that it stays the first
+ *  statement, before the function declarations terser hoists. */
+const pretokenised = () => ({
+  name: "pretokenised",
+  renderChunk: (code) => ({ code: `exports.F=E.getFlags().pretokenise;E.setFlags({pretokenise:1});${code.trimEnd()}\nE.setFlags({pretokenise:exports.F});delete exports.F;\n`, map: null }),
+});
+
 /** Type declarations of the module for users' own TypeScript: dist/types/ (one .d.ts per source file
  *  the module's API reaches) and dist/wisp.d.ts (package.json "types"), from firmware/wisp-full.ts: the
  *  compact module (firmware/wisp.ts) has the same API, its methods typed loosely in its source. */
@@ -137,7 +148,7 @@ const everything = () => [
     // The module for every board: the compact session (firmware/wisp.ts), no "ram" copies.
     input: "firmware/wisp.ts",
     output: { file: "dist/wisp.js", format: "cjs", esModule: false, strict: false, generatedCode: { preset: "es5", symbols: false } },
-    plugins: [target(true, true), codeInFlashOnly(), ts(), minify()],
+    plugins: [target(true, true), codeInFlashOnly(), ts(), minify(), pretokenised()],
   },
   {
     // The layered module (firmware/wisp-full.ts: QoS 2, TLS) with its hot functions copied to RAM by
@@ -145,7 +156,7 @@ const everything = () => [
     // (ESP32).
     input: "firmware/wisp-full.ts",
     output: { file: "dist/wisp-esp32.js", format: "cjs", esModule: false, strict: false, generatedCode: { preset: "es5", symbols: false } },
-    plugins: [target(true, true), ts(), flatClasses(), minify(), declarations()],
+    plugins: [target(true, true), ts(), flatClasses(), minify(), pretokenised(), declarations()],
   },
   {
     // Both modules unminified, for the session tests in the Espruino stand-ins: a failure names a line.

@@ -13,6 +13,7 @@ import http from "node:http";
 import { startMosquitto, haveMosquitto } from "./helpers/brokers.mjs";
 import { fakePlatform } from "./helpers/fake-platform.mjs";
 import { loadWisp } from "../host-sim/node/load.mjs";
+import { createBareEnv } from "../host-sim/espruino/env.mjs";
 
 const budgets = JSON.parse(readFileSync(new URL("../bench/budgets.json", import.meta.url), "utf8"));
 const artifacts = Object.keys(budgets).filter((k) => k.startsWith("dist/"));
@@ -71,6 +72,28 @@ test("dist/wisp.js loads as a CommonJS module in the Espruino stand-ins and enco
     "3007" + "0003612f62" + "6869", // PUBLISH QoS 0, topic "a/b", payload "hi"
     "3309" + "0003612f62" + "0001" + "00ff", // PUBLISH QoS 1 RETAIN, packet id 1, payload 00 ff
   ]);
+});
+
+// Both modules make the interpreter store their functions pretokenised while they load (rollup.config.js,
+// pretokenised), then give the flag back as they found it: a user's own functions are never affected.
+test("dist/wisp.js and dist/wisp-esp32.js leave the pretokenise flag as they found it, in the stand-ins", () => {
+  for (const file of ["wisp.js", "wisp-esp32.js"]) for (const flag of [0, 1]) {
+    const env = createBareEnv({ modules: { wisp: readFileSync(`dist/${file}`, "utf8") } });
+    try {
+      env.context.E.setFlags({ pretokenise: flag });
+      assert.equal(typeof env.eval('require("wisp")').create, "function");
+      assert.equal(env.context.E.getFlags().pretokenise, flag, `${file}, flag ${flag}`);
+    } finally { env.power.off(); }
+  }
+});
+
+test("dist/wisp.js and dist/wisp-esp32.js leave the pretokenise flag as they found it, on the interpreter", { skip: skipWithoutEspruino }, async () => {
+  for (const file of ["wisp.js", "wisp-esp32.js"]) {
+    const out = await runOnEspruino(`var seen = [];
+      for (var f = 0; f < 2; f++) { E.setFlags({ pretokenise: f }); if (f) Modules.removeCached("wisp"); seen.push(typeof require("wisp").create, E.getFlags().pretokenise); }
+      print("SEEN " + JSON.stringify(seen)); quit();`, { modules: { wisp: `dist/${file}` } });
+    assert.match(out, /SEEN \["function",0,"function",1\]/, `${file}: ${out.slice(-300)}`);
+  }
 });
 
 test("dist/wisp.js loads on the Espruino interpreter with no error", { skip: skipWithoutEspruino }, async () => {

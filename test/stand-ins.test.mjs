@@ -39,6 +39,13 @@ const PROBES = [
     measured: [false, false, false, true, true],
   },
   {
+    name: "E.getFlags and E.setFlags: flags as 0 or 1, undefined ignored",
+    code: () => `var a = E.getFlags(); E.setFlags({ pretokenise: true }); var b = E.getFlags().pretokenise;
+E.setFlags({ pretokenise: undefined }); var c = E.getFlags().pretokenise; E.setFlags({ pretokenise: 0 });
+done([a, b, c, E.getFlags().pretokenise]);`,
+    measured: [{ deepSleep: 0, unsafeFlash: 0, unsyncFiles: 0, pretokenise: 0, jitDebug: 0, onErrorSave: 0, onErrorFlash: 0 }, 1, 1, 0],
+  },
+  {
     name: "E.toString with one argument",
     code: () => `${CODES}done([codes(E.toString("abc")), codes(E.toString("a\\u20acb")), codes(E.toString(new Uint8Array([1, 255]))), codes(E.toString([65, 300]))]);`,
     measured: [[97, 98, 99], [97, 8364, 98], [1, 255], [65, 44]],

@@ -12,6 +12,8 @@
 //   "A\u00ff\u20ac" → 41 c3 bf e2 82 ac) and, like every Espruino set(), truncates at the array's
 //   end instead of throwing.
 // - E.asUTF8("\xc3\xa9") → "é" (1 char); bytes that are not UTF-8 stay as they are ("\xff" → "\xff").
+// - E.getFlags() lists the interpreter's flags as 0 or 1; E.setFlags({name: value}) sets the ones given
+//   (true → 1) and ignores undefined.
 // - There is no Buffer.
 import zlib from "node:zlib";
 
@@ -57,7 +59,12 @@ export function installStrings(context, vm) {
     for (let i = 0; i < a.length; i++) out += String.fromCharCode(a[i] & 255);
     return out;
   };
+  // E.getFlags() / E.setFlags(): Espruino's interpreter flags (2v29's names); setFlags takes the ones
+  // given as 0 or 1 and ignores undefined. pretokenise changes nothing here (no function text to store).
+  const flags = { deepSleep: 0, unsafeFlash: 0, unsyncFiles: 0, pretokenise: 0, jitDebug: 0, onErrorSave: 0, onErrorFlash: 0 };
   context.E = {
+    getFlags: () => vm.runInContext("(function (f) { return JSON.parse(f); })", context)(JSON.stringify(flags)),
+    setFlags: (set) => { for (const k of Object.keys(set || {})) if (k in flags && set[k] !== undefined) flags[k] = set[k] ? 1 : 0; },
     toString: (...args) => (args.length === 1 && typeof args[0] === "string" ? args[0] : args.map(charsOf).join("")),
     toUint8Array: (s) => new U8(bytesOf(typeof s === "string" ? s : String(s))),
     isUTF8: (s) => /[^\u0000-\u00ff]/.test(s),
