@@ -7,6 +7,7 @@ import terser from "@rollup/plugin-terser";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import ts5 from "typescript";
+import { parse } from "acorn";
 import { readBoard, boardNames, BoardError } from "./boards/schema.mjs";
 
 const minify = () =>
@@ -107,9 +108,148 @@ const flatClasses = () => ({
  *  and operators one byte, no lexing of them on each call). Code loaded from Storage is unaffected: its
  *  functions point into flash whatever the flag. Added after minification, so that it stays the first
  *  statement, before the function declarations terser hoists. */
+const withPretokenise = (code) => `exports.F=E.getFlags().pretokenise;E.setFlags({pretokenise:1});${code.trimEnd()}\nE.setFlags({pretokenise:exports.F});delete exports.F;\n`;
 const pretokenised = () => ({
   name: "pretokenised",
-  renderChunk: (code) => ({ code: `exports.F=E.getFlags().pretokenise;E.setFlags({pretokenise:1});${code.trimEnd()}\nE.setFlags({pretokenise:exports.F});delete exports.F;\n`, map: null }),
+  renderChunk: (code) => ({ code: withPretokenise(code), map: null }),
+});
+
+/** The names ES5 code `node` reads from outside itself: identifiers it uses that no function or catch
+ *  clause within it (nor `fn` itself, when it is a function) declares. */
+function freeNames(node) {
+  const free = new Set();
+  const declaredIn = (fn) => {
+    const names = new Set(fn.params.map((p) => p.name));
+    if (fn.type === "FunctionExpression" && fn.id) names.add(fn.id.name);
+    const collect = (n) => {
+      if (!n || typeof n.type !== "string") return;
+      if (n.type === "VariableDeclarator") names.add(n.id.name);
+      if (n.type === "FunctionDeclaration") { names.add(n.id.name); return; }
+      if (n.type === "FunctionExpression") return;
+      for (const k of Object.keys(n)) { const v = n[k]; if (Array.isArray(v)) v.forEach(collect); else if (v && typeof v.type === "string") collect(v); }
+    };
+    collect(fn.body);
+    return names;
+  };
+  const visit = (n, scopes, parent) => {
+    if (!n || typeof n.type !== "string") return;
+    if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") {
+      const inner = [...scopes, declaredIn(n)];
+      return visit(n.body, inner, n);
+    }
+    if (n.type === "CatchClause") return visit(n.body, [...scopes, new Set([n.param.name])], n);
+    if (n.type === "Identifier") {
+      if (parent && parent.type === "MemberExpression" && parent.property === n && !parent.computed) return;
+      if (parent && parent.type === "Property" && parent.key === n && !parent.computed) return;
+      if (!scopes.some((sc) => sc.has(n.name))) free.add(n.name);
+      return;
+    }
+    if (n.type === "LabeledStatement" || n.type === "BreakStatement" || n.type === "ContinueStatement") return n.body && visit(n.body, scopes, n);
+    for (const k of Object.keys(n)) { const v = n[k]; if (Array.isArray(v)) v.forEach((c) => visit(c, scopes, n)); else if (v && typeof v.type === "string") visit(v, scopes, n); }
+  };
+  visit(node, [], null);
+  return [...free];
+}
+
+/** The Identifier nodes in function `fn` that read a module-level name among `names`' keys (not shadowed
+ *  inside it), in source order. */
+function references(fn, names) {
+  const found = [];
+  const visit = (n, shadowed, parent) => {
+    if (!n || typeof n.type !== "string") return;
+    if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") {
+      const own = new Set(n.params.map((p) => p.name));
+      JSON.stringify(n.body, (k, v) => { if (v && v.type === "VariableDeclarator") own.add(v.id.name); return v && (v.type === "FunctionExpression" || v.type === "FunctionDeclaration") && v !== n.body ? undefined : v; });
+      return visit(n.body, new Set([...shadowed, ...own]), n);
+    }
+    if (n.type === "CatchClause") return visit(n.body, new Set([...shadowed, n.param.name]), n);
+    if (n.type === "Identifier") {
+      if (parent && parent.type === "MemberExpression" && parent.property === n && !parent.computed) return;
+      if (parent && parent.type === "Property" && parent.key === n && !parent.computed) return;
+      if (names.has(n.name) && !shadowed.has(n.name)) found.push(n);
+      return;
+    }
+    for (const k of Object.keys(n)) { const v = n[k]; if (Array.isArray(v)) v.forEach((c) => visit(c, shadowed, n)); else if (v && typeof v.type === "string") visit(v, shadowed, n); }
+  };
+  visit(fn, new Set(), null);
+  return found.sort((a, b) => a.start - b.start);
+}
+
+/** Splits the minified module in two (dist/wisp.js and dist/<name>.js): the functions marked with a
+ *  "cold" directive (the session's op) and every module function they alone call go to module `name`,
+ *  with copies of the module constants they read; the module gets them back with one require. Uploaded
+ *  as text (the Web IDE sends each module it finds as its own Modules.addCached, the module's require
+ *  first), each text is held in RAM only while it loads, beside the functions made so far: the whole
+ *  module's text held at once beside all its functions' copies is what an ESP8266's heap cannot hold
+ *  (README, What things cost). The build stops if a cold function reads anything else of the module. */
+const splitCold = (name) => {
+  let cold = "";
+  return {
+    name: "split-cold",
+    renderChunk(code) {
+      const ast = parse(code, { ecmaVersion: 5 });
+      const functions = new Map(), constants = new Map();
+      for (const n of ast.body) {
+        if (n.type === "FunctionDeclaration") functions.set(n.id.name, n);
+        else if (n.type === "VariableDeclaration") for (const d of n.declarations) constants.set(d.id.name, d);
+      }
+      const isMarked = (fn) => fn.body.body.some((st) => st.type === "ExpressionStatement" && st.directive === "cold");
+      const coldSet = new Set([...functions.values()].filter(isMarked).map((f) => f.id.name));
+      if (!coldSet.size) this.error("split-cold: no function is marked \"cold\"");
+      // Functions the cold ones call go with them, as long as the rest of the module does not need them
+      // there... (it gets them back through the require).
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const f of coldSet) for (const n of freeNames(functions.get(f))) if (functions.has(n) && !coldSet.has(n)) { coldSet.add(n); grew = true; }
+      }
+      // Module constants the cold code reads are written out in it where they are read (each made of
+      // globals only, e.g. E.toString): a constant of its own would cost the heap a variable.
+      const inline = new Map();
+      for (const f of coldSet) for (const n of freeNames(functions.get(f))) {
+        if (functions.has(n) || !constants.has(n)) continue; // a cold function, or a global (E, String…)
+        const d = constants.get(n);
+        const local = (d.init ? freeNames(d.init) : []).filter((r) => functions.has(r) || constants.has(r));
+        if (!d.init || local.length) this.error(`split-cold: cold code reads ${n}, which is not made of globals only`);
+        const text = code.slice(d.init.start, d.init.end);
+        inline.set(n, d.init.type === "MemberExpression" || d.init.type === "Identifier" ? text : `(${text})`);
+      }
+      const names = [...coldSet];
+      const coldText = (fn) => {
+        let out = "", at = fn.start;
+        for (const id of references(fn, inline)) { out += code.slice(at, id.start) + inline.get(id.name); at = id.end; }
+        return (out + code.slice(at, fn.end)).replace(/"cold";?/, "");
+      };
+      cold = `${names.map((n) => coldText(functions.get(n))).join("")}${names.map((n) => `exports.${n}=${n}`).join(",")};`;
+      // The module: the rest, with the cold functions bound from the required module first.
+      let rest = "";
+      let at = 0;
+      for (const n of names.map((f) => functions.get(f)).sort((a, b) => a.start - b.start)) { rest += code.slice(at, n.start); at = n.end; }
+      rest += code.slice(at);
+      const [first, ...others] = names;
+      rest = `var ${first}=require(${JSON.stringify(name)})${others.map((n) => `,${n}=${first}.${n}`).join("")};${first}=${first}.${first};${rest}`;
+      // Constants only the cold code read are left out of the module.
+      const restAst = parse(rest, { ecmaVersion: 5 });
+      const stillUsed = new Set(restAst.body.flatMap((n) => n.type === "FunctionDeclaration" ? freeNames(n) : n.type === "VariableDeclaration" ? n.declarations.flatMap((d) => (d.init ? freeNames(d.init) : [])) : freeNames(n)));
+      for (const n of inline.keys()) if (!stillUsed.has(n)) { const d = constants.get(n); rest = rest.replace(code.slice(d.start, d.end) + ",", "").replace("," + code.slice(d.start, d.end), ""); }
+      return { code: rest, map: null };
+    },
+    generateBundle(_options, bundle) {
+      const source = withPretokenise(cold);
+      this.emitFile({ type: "asset", fileName: `${name}.js`, source });
+      // The same files for the Web IDE's module folder: it takes a module's .min.js as it is, and runs
+      // a .js one through its own minifier first, which breaks the code (esmangle turns
+      // `(b >>= 7) ? x | 128 : x` into `(b >>= 7, x | 128)`: measured, README "Install on a board").
+      const main = Object.values(bundle).find((f) => f.type === "chunk" && f.isEntry);
+      this.emitFile({ type: "asset", fileName: `modules/${main.fileName.replace(/\.js$/, ".min.js")}`, source: main.code });
+      this.emitFile({ type: "asset", fileName: `modules/${name}.min.js`, source });
+    },
+  };
+};
+
+/** Removes the "cold" directive where no module is split off (firmware, test builds). */
+const noColdDirective = () => ({
+  name: "no-cold-directive",
+  transform: (code, id) => (/\.ts$/.test(id) ? { code: code.replace(/^\s*"cold";\n/gm, ""), map: null } : null),
 });
 
 /** Type declarations of the module for users' own TypeScript: dist/types/ (one .d.ts per source file
@@ -148,7 +288,7 @@ const everything = () => [
     // The module for every board: the compact session (firmware/wisp.ts), no "ram" copies.
     input: "firmware/wisp.ts",
     output: { file: "dist/wisp.js", format: "cjs", esModule: false, strict: false, generatedCode: { preset: "es5", symbols: false } },
-    plugins: [target(true, true), codeInFlashOnly(), ts(), minify(), pretokenised()],
+    plugins: [target(true, true), codeInFlashOnly(), ts(), minify(), splitCold("wisp-cold"), pretokenised()],
   },
   {
     // The layered module (firmware/wisp-full.ts: QoS 2, TLS) with its hot functions copied to RAM by
@@ -167,14 +307,14 @@ const everything = () => [
   {
     input: "firmware/wisp.ts",
     output: { file: "dist/test/wisp-compact.espruino.js", format: "cjs", esModule: false, strict: false, generatedCode: { preset: "es5", symbols: false } },
-    plugins: [target(true, true), ts()],
+    plugins: [target(true, true), noColdDirective(), ts()],
   },
   ...boardNames().map((name) => {
     const board = boardData(name);
     return {
       input: "firmware/main.ts",
       output: { file: `dist/firmware-${name}.js`, format: "iife", strict: false, generatedCode: { preset: "es5", symbols: false } },
-      plugins: [target(true), boardConfig(board), ...(board.hotFunctionsInRam === false ? [codeInFlashOnly()] : []), ts(), flatClasses(), minify()],
+      plugins: [target(true), boardConfig(board), ...(board.hotFunctionsInRam === false ? [codeInFlashOnly()] : []), noColdDirective(), ts(), flatClasses(), minify()],
     };
   }),
   {

@@ -4,12 +4,14 @@
 // Espruino's own modules (EspruinoDocs MQTT.js and tinyMQTT.js, minified, from ESPRUINO_MODULES_DIR) run
 // the same script on the same binary in the same run, against Mosquitto on 127.0.0.1. Each case is one
 // line with every client's figure, the target and whether Wisp meets it. Run alone: node bench/espruino.mjs
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, copyFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMosquitto, haveMosquitto } from "../test/helpers/brokers.mjs";
-import { runOnEspruino, countInstructions, VALGRIND, HEAPS, espruinoClients, measureClient, bootFirmware, interpreterTrouble, MESSAGE_HOOKS, mqttConnected, esp8266Limits } from "../test/helpers/espruino.mjs";
+import { runOnEspruino, countInstructions, VALGRIND, HEAPS, espruinoClients, measureClient, bootFirmware, interpreterTrouble, MESSAGE_HOOKS, mqttConnected, esp8266Limits, WISP_MODULES, PAYLOAD_200 } from "../test/helpers/espruino.mjs";
 import { buildQuadrupedEsp8266 } from "./quadruped.mjs";
+import { espruinoCli } from "../host-sim/upload/flash.mjs";
 
 /** 49 bytes: with the topic "ebench/out" a 63-byte QoS 0 PUBLISH (2 + 2 + 10 + 49). */
 const PAYLOAD_49 = "0123456789012345678901234567890123456789012345678";
@@ -101,7 +103,7 @@ async function speedRun(k, bin, port) {
     function onSubscribed() { if (phase === "subscribe") { phase = "ready"; setTimeout(ready, 1); } }
     ${k.connect}
   `, {
-    bin, modules: k.module ? { [k.module.module]: k.module.file } : {}, timeoutMs: 90000, keepOnTimeout: true,
+    bin, modules: k.module ? { [k.module.module]: k.module.file, ...k.module.extra } : {}, timeoutMs: 90000, keepOnTimeout: true,
     onOutput: (all) => {
       for (const round of ["SEND0", "SEND1"]) {
         if (asked.has(round) || !all.includes(round)) continue;
@@ -166,6 +168,76 @@ async function library(out, heap, bin, port) {
     } else if (!fromStorage && heap === "1700") Object.assign(line, { target_round_trip: "connects, subscribes, comes back", met_round_trip: w.round_trip, met: w.round_trip });
     out(line);
   }
+}
+
+/** Case 2 as the Web IDE sends it: the `espruino` package's CLI (the Web IDE's own upload code,
+ *  EspruinoTools) uploads a program that requires the client to an interpreter's console over telnet
+ *  (`--telnet`, port 2323), finding the module's files in a folder: it sends each module it finds as
+ *  one `Modules.addCached(name, function () {…})` line (modules a module requires first), then the
+ *  program. JsVars are above the console's bare heap (an upload of the same program without the module)
+ *  once loaded, created, connected + subscribed, and after a 200-byte round trip. */
+async function webIde(out, heap, bin, port) {
+  const clients = espruinoClients(port).filter((c) => c.key !== "wisp_handler");
+  const bare = await uploadLikeWebIde(null, { bin, port });
+  const r = {};
+  for (const c of clients) r[c.key] = await uploadLikeWebIde(c, { bin, port, bare: bare.loaded });
+  const line = { bench: "espruino-library-web-ide", heap, what: "uploaded to RAM as the Web IDE sends it (espruino CLI over telnet: one Modules.addCached line per module file, then the program), ESP8266 limits: JsVars above the console's bare heap once loaded / created / connected + subscribed; 200-byte round trip", bare_usage: bare.loaded, ...r };
+  if (heap === "1700") Object.assign(line, { target_round_trip: "connects, subscribes, comes back", met_round_trip: !!(r.wisp && r.wisp.round_trip), met: !!(r.wisp && r.wisp.round_trip) });
+  out(line);
+}
+
+/** One upload through the espruino CLI to `bin --telnet` (see webIde): client `c` (null: the program
+ *  alone, its bare heap), its module files in a folder as the CLI finds them. Bounded: 40 s. */
+async function uploadLikeWebIde(c, { bin, port, bare = 0 }) {
+  const dir = mkdtempSync(join(tmpdir(), "wisp-webide-"));
+  mkdirSync(join(dir, "modules"));
+  // As a module folder offers them: minified modules as <name>.min.js, which the CLI takes as they are
+  // (its own minifier is for .js files); its default extensions (.min.js, then .js).
+  if (c) for (const [name, file] of Object.entries({ [c.module]: c.file, ...c.extra })) copyFileSync(file, join(dir, "modules", `${name}.min.js`));
+  writeFileSync(join(dir, "board.json"), JSON.stringify({ BOARD: "ESP8266_BOARD", VERSION: "2v29", info: { builtin_modules: ["Storage", "net", "Wifi", "ESP8266"] } }));
+  writeFileSync(join(dir, "prog.js"), `var TOPIC = "ebench/web", BIG = ${JSON.stringify(PAYLOAD_200)};
+var r = { loaded: 0, create: -1, subscribed: -1, after_round_trip: -1, connected: false, round_trip: false, free_after: -1, failure: "" }, c = null, stage = "connect", mod = null;
+function used() { return process.memory().usage - ${bare}; }
+function finish() { r.free_after = process.memory().free; print("JSON " + JSON.stringify(r)); print("DONE"); }
+${MESSAGE_HOOKS}
+function onMessage(m) { if (stage !== "round trip") return; stage = "done"; if (m !== BIG) { r.failure = "payload changed: " + m.length + " bytes"; return finish(); } r.round_trip = true; setTimeout(function () { r.after_round_trip = used(); finish(); }, 1); }
+function onSubscribed() { if (stage !== "subscribe") return; stage = "round trip"; setTimeout(function () { r.subscribed = used(); try { c.publish(TOPIC, BIG); } catch (e) { r.failure = "publish threw " + e; finish(); } }, ${c && !c.subscribedEvent ? 300 : 1}); }
+function onConnected() { if (stage !== "connect") return; r.connected = true; stage = "subscribe"; ${c ? c.subscribe : ""}; ${c && !c.subscribedEvent ? "onSubscribed();" : ""} }
+function begin() {
+  r.loaded = used();
+  ${c ? `try { mod = require(${JSON.stringify(c.module)}); } catch (e) { r.failure = "require threw " + e; return finish(); }
+  c = ${c.create}; r.create = used();
+  ${c.hook}; ${c.subscribedEvent ? `c.on(${JSON.stringify(c.subscribedEvent)}, onSubscribed);` : ""}
+  c.on("connected", onConnected); c.on("error", function (e) { r.error = String(e); }); c.connect();
+  setTimeout(function () { r.failure = r.failure || "gave up at " + stage; finish(); }, 12000);` : "finish();"}
+}
+setTimeout(begin, 100);
+`);
+  const board = spawn(bin, ["--telnet"], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
+  let text = "";
+  board.stdout.on("data", (d) => { text += d; });
+  board.stderr.on("data", (d) => { text += d; });
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const cli = spawn(process.execPath, [espruinoCli(), "--no-ble", "-p", "tcp://127.0.0.1:2323", "--board", join(dir, "board.json"),
+      "--config", `MODULE_URL=${join(dir, "modules")}`, join(dir, "prog.js")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    cli.stdout.on("data", (d) => { text += d; });
+    cli.stderr.on("data", (d) => { text += d; });
+    const deadline = Date.now() + 40000;
+    while (!/DONE/.test(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    cli.kill("SIGKILL");
+  } finally {
+    board.kill("SIGKILL");
+    await new Promise((r) => setTimeout(r, 300));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const m = text.match(/JSON (\{.*\})/);
+  const r = m ? JSON.parse(m[1]) : { round_trip: false, failure: interpreterTrouble(text) || "no result" };
+  for (const k of ["create", "subscribed", "after_round_trip", "free_after"]) if (r[k] === -1) r[k] = null;
+  const trouble = interpreterTrouble(text);
+  if (trouble) r.interpreter = trouble;
+  if (!r.failure) delete r.failure;
+  return r;
 }
 
 /** Case 3: the firmware booted from Storage: the sensor app (dist/firmware-linux.js: an ESP8266's
@@ -238,7 +310,7 @@ async function sessionProfile(bin) {
     best("qos1_publish_puback", 100, 1, function (n) { for (i = 0; i < n; i++) { k = c.publish("ebench/q1", ${JSON.stringify(PAYLOAD_49)}, { qos: 1 }); sock.Ldrain.call(sock, sock); sock.Ldata.call(sock, String.fromCharCode(0x40, 2, k >> 8, k & 255)); } });
     r.pending_after = c.pending;
     print("JSON " + JSON.stringify(r)); quit();
-  `, { bin, modules: { wisp: "dist/wisp.js" }, timeoutMs: 120000, keepOnTimeout: true });
+  `, { bin, modules: WISP_MODULES, timeoutMs: 120000, keepOnTimeout: true });
   const m = text.match(/JSON (\{.*\})/);
   return { bench: "espruino-session-profile", heap: "default", unit: "msg_per_s", ...(m ? JSON.parse(m[1]) : { failed: interpreterTrouble(text) || text.slice(-200) }) };
 }
@@ -287,7 +359,7 @@ async function instructionProfile(bin) {
         setTimeout(step, 0);
       }
       setTimeout(step, 0);
-    `, { bin, modules: { wisp: "dist/wisp.js", MQTT: join(process.env.ESPRUINO_MODULES_DIR || "", "MQTT.js"), tinyMQTT: join(process.env.ESPRUINO_MODULES_DIR || "", "tinyMQTT.js") }, timeoutMs: 300000, keepOnTimeout: true });
+    `, { bin, modules: { ...WISP_MODULES, MQTT: join(process.env.ESPRUINO_MODULES_DIR || "", "MQTT.js"), tinyMQTT: join(process.env.ESPRUINO_MODULES_DIR || "", "tinyMQTT.js") }, timeoutMs: 300000, keepOnTimeout: true });
     if (r.failed) return r;
     const refused = +(r.text.match(/REFUSED (\d+)/) || [, 0])[1];
     if (refused) return { failed: `${refused} publishes refused` };
@@ -327,6 +399,7 @@ export async function espruinoCases(out) {
       const about = JSON.parse((text.match(/ABOUT (\{.*\})/) || [, "{}"])[1]);
       out({ bench: "espruino-interpreter", heap: h.heap, variable: h.variable, interpreter: `Espruino ${about.version || "?"} Linux, heap ${about.total} × ${about.blocksize} B${h.heap === "default" ? " (grows)" : ""}` });
       await library(out, h.heap, h.bin, broker.port);
+      await webIde(out, h.heap, h.bin, broker.port);
       await firmware(out, h.heap, h.bin, broker.port, quadruped8266);
       if (h.heap === "default") {
         await speed(out, h.heap, h.bin, broker.port);

@@ -57,9 +57,14 @@ export function resultsMarkdown(results, { mosquitto = "?" } = {}, heap = "defau
     else if (r.bench === "e2e-throughput") row(`Node, through Mosquitto: QoS ${r.qos}, ${n(r.messages)} msgs`, `${n(r.wisp_in_host_sim.msg_s)} msg/s (host simulator, ${r.qos ? r.wisp_limits : "536 B per loop pass"})`, `npm mqtt ${n(r.mqtt_js.msg_s)} msg/s${r.qos ? " (64 per batch)" : ""}`, "", "", "");
     else if (r.bench === "e2e-latency") row(`Node: publish→receive latency QoS ${r.qos}, 1 msg / ${r.every_ms} ms, p50 / p99`, `${r.wisp_in_host_sim.p50_ms} / ${r.wisp_in_host_sim.p99_ms} ms`, `npm mqtt ${r.mqtt_js.p50_ms} / ${r.mqtt_js.p99_ms} ms`, "", "", "");
     else if (r.bench === "espruino-library-storage" || r.bench === "espruino-library-ram") {
-      const from = r.bench.endsWith("storage") ? "library from Storage (as flashed), ESP8266 limits" : "library uploaded to RAM (`require` of the module text, as the Web IDE sends it), ESP8266 limits";
+      const from = r.bench.endsWith("storage") ? "library from Storage (as flashed), ESP8266 limits" : "library as text in RAM (`require` of the module files' text, `node_modules/` on the Linux build), ESP8266 limits";
       row(`Espruino: ${from}: JsVars after require / create / connect + subscribe`, ...CLIENTS.map((k) => jsvars(r[k])), r.target_jsvars || "", met({ met: r.met_jsvars }));
       row(`Espruino: ${from}: a 200-byte message published to its own subscription comes back`, ...CLIENTS.map((k) => roundTrip(r[k])), r.target_round_trip || "", met({ met: r.met_round_trip }));
+    } else if (r.bench === "espruino-library-web-ide") {
+      const from = "library uploaded as the Web IDE sends it (the espruino CLI over the console, modules as `.min.js` in a folder: one `Modules.addCached` line each), ESP8266 limits";
+      const vars = (c) => (!c ? "" : c.loaded === undefined ? `failed: ${clean(c.interpreter || c.failure || "?")}` : `${n(c.loaded)} / ${n(c.create)} / ${c.subscribed === null ? `– (${clean(c.failure || c.error || "?")})` : n(c.subscribed)}`);
+      row(`Espruino: ${from}: JsVars above the console's bare heap once loaded / created / connected + subscribed`, ...CLIENTS.map((k) => vars(r[k])), "", "");
+      row(`Espruino: ${from}: a 200-byte message published to its own subscription comes back (JsVars free then)`, ...CLIENTS.map((k) => (r[k] ? `${roundTrip(r[k])}${r[k].round_trip ? ` (${n(r[k].free_after)} free)` : ""}` : "")), r.target_round_trip || "", met({ met: r.met_round_trip }));
     } else if (r.bench === "espruino-firmware") row(`Espruino: firmware ${r.artifact.startsWith("dist/") ? `\`${r.artifact}\`` : r.artifact}${r.app ? ` (${r.app} app, ${r.limits})` : ""} booted from Storage as a board boots it (\`.bootcde\`, run by \`load()\`): JsVars free once connected`, firmwareCell(r), "", "", r.target || "", met(r));
     else if (r.bench === "espruino-publish-qos0") {
       const tail = `; median of ${r.median_of} rounds (range)`;

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import vm from "node:vm";
 import mqtt from "mqtt";
 import { createBareEnv } from "../host-sim/espruino/env.mjs";
+import { moduleSources } from "../host-sim/node/load.mjs";
 import { startMosquitto, haveMosquitto, MOSQUITTO } from "../test/helpers/brokers.mjs";
 import { execFileSync } from "node:child_process";
 import { espruinoCases } from "./espruino.mjs";
@@ -35,7 +36,7 @@ const results = [];
 const out = (o) => { results.push(o); console.log(JSON.stringify(o)); };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(2); };
-const WISP = readFileSync("dist/wisp.js", "utf8");
+const WISP = moduleSources();
 
 // ---- sizes -------------------------------------------------------------------------------------------
 for (const f of readdirSync("dist").filter((f) => f.endsWith(".js"))) { // dist/test/ holds test builds
@@ -61,7 +62,7 @@ async function subscriber(url, topic, qos) {
 
 /** Wisp (dist/wisp.js) inside the Espruino stand-ins: publishes n messages, paced on drain / puback. */
 function wispPublisher(url, topic, qos, n, intervalMs) {
-  const env = createBareEnv({ modules: { wisp: WISP } });
+  const env = createBareEnv({ modules: WISP });
   env.context.now = () => performance.now();
   const [host, port] = url.split(":");
   return new Promise((resolve) => {

@@ -7,12 +7,12 @@ import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import vm from "node:vm";
 import { checkEspruinoSubset } from "./helpers/espruino-subset.mjs";
-import { runOnEspruino, skipWithoutEspruino, HEAPS, espruinoClients, measureClient, bootFirmware, bootFirmwareAgainst } from "./helpers/espruino.mjs";
+import { runOnEspruino, skipWithoutEspruino, HEAPS, espruinoClients, measureClient, bootFirmware, bootFirmwareAgainst, WISP_MODULES } from "./helpers/espruino.mjs";
 import net from "node:net";
 import http from "node:http";
 import { startMosquitto, haveMosquitto } from "./helpers/brokers.mjs";
 import { fakePlatform } from "./helpers/fake-platform.mjs";
-import { loadWisp } from "../host-sim/node/load.mjs";
+import { loadWisp, moduleFiles, moduleSources } from "../host-sim/node/load.mjs";
 import { createBareEnv } from "../host-sim/espruino/env.mjs";
 
 const budgets = JSON.parse(readFileSync(new URL("../bench/budgets.json", import.meta.url), "utf8"));
@@ -78,7 +78,7 @@ test("dist/wisp.js loads as a CommonJS module in the Espruino stand-ins and enco
 // pretokenised), then give the flag back as they found it: a user's own functions are never affected.
 test("dist/wisp.js and dist/wisp-esp32.js leave the pretokenise flag as they found it, in the stand-ins", () => {
   for (const file of ["wisp.js", "wisp-esp32.js"]) for (const flag of [0, 1]) {
-    const env = createBareEnv({ modules: { wisp: readFileSync(`dist/${file}`, "utf8") } });
+    const env = createBareEnv({ modules: moduleSources(file) });
     try {
       env.context.E.setFlags({ pretokenise: flag });
       assert.equal(typeof env.eval('require("wisp")').create, "function");
@@ -91,13 +91,13 @@ test("dist/wisp.js and dist/wisp-esp32.js leave the pretokenise flag as they fou
   for (const file of ["wisp.js", "wisp-esp32.js"]) {
     const out = await runOnEspruino(`var seen = [];
       for (var f = 0; f < 2; f++) { E.setFlags({ pretokenise: f }); if (f) Modules.removeCached("wisp"); seen.push(typeof require("wisp").create, E.getFlags().pretokenise); }
-      print("SEEN " + JSON.stringify(seen)); quit();`, { modules: { wisp: `dist/${file}` } });
+      print("SEEN " + JSON.stringify(seen)); quit();`, { modules: Object.fromEntries(Object.entries(moduleFiles(file)).map(([n, f]) => [n, `dist/${f}`])) });
     assert.match(out, /SEEN \["function",0,"function",1\]/, `${file}: ${out.slice(-300)}`);
   }
 });
 
 test("dist/wisp.js loads on the Espruino interpreter with no error", { skip: skipWithoutEspruino }, async () => {
-  const out = await runOnEspruino(`var w = require("wisp"); print("LOADED " + typeof w.create); quit();`, { modules: { wisp: "dist/wisp.js" } });
+  const out = await runOnEspruino(`var w = require("wisp"); print("LOADED " + typeof w.create); quit();`, { modules: WISP_MODULES });
   assert.match(out, /LOADED function/);
   assert.doesNotMatch(out, /Uncaught|Error/);
 });
@@ -155,7 +155,7 @@ test("dist/wisp.js on the Espruino interpreter: connect, subscribe, QoS 0/1 roun
       c.on("puback", function (id) { print("PUBACK " + id); acked = true; check(); });
       c.connect();
       setTimeout(done, 10000); // gives up: the output then says what arrived
-    `, { modules: { wisp: "dist/wisp.js" } });
+    `, { modules: WISP_MODULES });
     assert.match(out, /PUBACK 2/);
     assert.match(out, /GOT \["e2e\/a=one@1","e2e\/b=zero@0"\]/);
     assert.doesNotMatch(out, /ERROR|Uncaught/);

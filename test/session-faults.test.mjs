@@ -12,7 +12,7 @@ import { Err, TYPES } from "./helpers/codec.mjs";
 import { startAedes, startMosquitto, restartableMosquitto, skipWithoutMosquitto } from "./helpers/brokers.mjs";
 import { startProxy } from "./helpers/proxy.mjs";
 import { waitFor } from "./helpers/util.mjs";
-import { runOnEspruino, skipWithoutEspruino } from "./helpers/espruino.mjs";
+import { runOnEspruino, skipWithoutEspruino, WISP_MODULES } from "./helpers/espruino.mjs";
 
 const log = (...a) => console.log("[session-faults]", ...a);
 const gen = (p) => new Uint8Array(mqttPacket.generate(p));
@@ -499,7 +499,7 @@ function onEspruino(url, options, body, timeoutMs = 40000) {
     ["connected", "disconnected", "error", "subscribed"].forEach(function (n) { c.on(n, ev(n)); });
     ${body}`;
   const done = runOnEspruino(script, {
-    modules: { wisp: "dist/wisp.js" }, timeoutMs,
+    modules: WISP_MODULES, timeoutMs,
     onOutput: (all) => {
       const parts = all.slice(seen).split("\n");
       for (let i = 0; i < parts.length - 1; i++) {

@@ -7,6 +7,7 @@ import mqtt from "mqtt";
 import { readFileSync } from "node:fs";
 import { SimBoard } from "../host-sim/sim/board.mjs";
 import { createBareEnv } from "../host-sim/espruino/env.mjs";
+import { moduleSources } from "../host-sim/node/load.mjs";
 import { BROKERS, startMosquitto, freePort, skipWithoutMosquitto } from "./helpers/brokers.mjs";
 import { waitFor, sleep } from "./helpers/util.mjs";
 
@@ -58,7 +59,7 @@ describe("a program written for Espruino's MQTT module", { skip: skipWithoutMosq
   test("runs unchanged with dist/wisp.js as its MQTT module, in the Espruino stand-ins, against Mosquitto", async () => {
     const broker = await startMosquitto();
     const lines = [];
-    const env = createBareEnv({ log: (l) => lines.push(l), modules: { MQTT: readFileSync("dist/wisp.js", "utf8") } });
+    const env = createBareEnv({ log: (l) => lines.push(l), modules: moduleSources("wisp.js", "MQTT") });
     // The example from Espruino's MQTT module documentation, as a user would have it.
     vm.runInContext(`
       var server = "127.0.0.1";

@@ -183,6 +183,9 @@ function onData(this: any, k: string): any {
 /** The cold operations: k an Op, with its arguments a, b and d. Espruino reads all of a function's text
  *  on every call (past a return too): only what is rare is here. */
 function op(k: number, c: any, a?: any, b?: any, d?: any): any {
+  // In dist/wisp.js op and what it alone needs are their own module, wisp-cold (rollup.config.js,
+  // splitCold): uploaded as text each module's text is held only while it loads.
+  "cold";
   let v: Float64Array, z: Uint8Array, i: number, j: number, n: number, x: number, q: number, t: any, l: any, s: any;
   v = c.v_;
   z = c.z_;
@@ -218,10 +221,13 @@ function op(k: number, c: any, a?: any, b?: any, d?: any): any {
     case Op.HEADER: {
       // A fixed header (MQTT 2.2): first byte a, Remaining Length b (MQTT 2.2.3), as a byte string.
       t = fromCharCode(a);
+      // The test on b before the shift: the Web IDE's own minifier (esmangle) takes a compound
+      // assignment's value for true, and makes `(b >>= 7) && …` always run.
       do {
         x = b & 127;
+        if (b > 127) x |= 128;
         b >>= 7;
-        t += fromCharCode(b ? x | 128 : x);
+        t += fromCharCode(x);
       } while (b);
       return t;
     }
@@ -477,15 +483,17 @@ function op(k: number, c: any, a?: any, b?: any, d?: any): any {
       v[V.SINCE] = p ? p.time() : getTime();
       t = { host: i > 0 ? t.slice(0, i) : t, port: i > 0 ? +t.slice(i + 1) : v[V.PORT] };
       try {
-        s = p ? p.connect(t, onSocketEvent as any) : require("net").connect(t, onSocketEvent);
+        // The socket's listeners come from the client's methods (op names nothing of the module's).
+        l = c.onSocket_;
+        s = p ? p.connect(t, l) : require("net").connect(t, l);
       } catch (e) {
         return op(Op.FAIL, c, Err.CONNECTION_LOST, true, "connection refused");
       }
       s.h = c;
-      s.on("data", onData);
-      s.on("drain", onSocketEvent);
+      s.on("data", c.onData_);
+      s.on("drain", l);
       // No "error" listener: Espruino follows every socket error with "close".
-      s.on("close", onSocketEvent);
+      s.on("close", l);
       c.c_ = s;
       return;
     }
@@ -730,4 +738,7 @@ export function unsubscribe(this: any, filters: string | string[]): number {
 
 /** What a client inherits: the module's own exports where the build is the module (dist/wisp.js: no
  *  second object), else an object of the methods (firmware). */
-const CLIENT: any = MODULE ? exports : { connect: connect, disconnect: disconnect, publish: publish, subscribe: subscribe, unsubscribe: unsubscribe, emit: emit };
+const CLIENT: any = MODULE ? exports : { connect: connect, disconnect: disconnect, publish: publish, subscribe: subscribe, unsubscribe: unsubscribe, emit: emit, onSocket_: onSocketEvent, onData_: onData };
+
+// The socket listeners, which op (in wisp-cold) reaches through a client.
+export { onSocketEvent as onSocket_, onData as onData_ };

@@ -10,7 +10,7 @@ const MISSING_MEMBERS = { Array: ["from", "of"], Number: ["isInteger", "isSafeIn
 /** Methods every object has elsewhere and Espruino 2v29 lacks (measured: typeof ({}).isPrototypeOf is "undefined"). */
 const MISSING_METHODS = ["isPrototypeOf", "propertyIsEnumerable", "toLocaleString"];
 /** Modules an Espruino board provides; anything else would be a Node module or a missing file. */
-export const ESPRUINO_MODULES = ["net", "tls", "Wifi", "Storage", "wisp", "ESP8266", "ESP32"];
+export const ESPRUINO_MODULES = ["net", "tls", "Wifi", "Storage", "wisp", "wisp-cold", "ESP8266", "ESP32"];
 
 /** Returns a list of problems (empty when the bundle fits the Espruino subset). */
 export function checkEspruinoSubset(code) {

@@ -8,6 +8,10 @@ import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync, readFileSync, exis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
+import { moduleFiles } from "../../host-sim/node/load.mjs";
+
+/** The files of dist/wisp.js as runOnEspruino's `modules` take them: {name: path}. */
+export const WISP_MODULES = Object.fromEntries(Object.entries(moduleFiles()).map(([n, f]) => [n, `dist/${f}`]));
 
 export const ESPRUINO_BIN = process.env.ESPRUINO_BIN || "";
 export const skipWithoutEspruino = ESPRUINO_BIN ? false : "ESPRUINO_BIN is not set: the real-interpreter check was skipped";
@@ -82,7 +86,7 @@ export function esp8266Limits() {
  *  handler instead; "mqtt_js" and "tinymqtt", the EspruinoDocs modules, when `modulesDir` holds them. */
 export function espruinoClients(port, modulesDir = process.env.ESPRUINO_MODULES_DIR || "") {
   const wisp = (key, handler) => ({
-    key, module: "wisp", file: "dist/wisp.js",
+    key, module: "wisp", file: "dist/wisp.js", extra: { "wisp-cold": "dist/wisp-cold.js" },
     create: `mod.create("127.0.0.1", { port: ${port}, client_id: "e-${key}", limits: ${JSON.stringify(esp8266Limits())} })`,
     subscribe: handler ? `c.subscribe(TOPIC, { qos: 0 }, onHandlerMessage)` : `c.subscribe(TOPIC)`,
     hook: handler ? "" : `c.on("message", onListenerMessage)`,
@@ -135,7 +139,7 @@ export async function countInstructions(script, options) {
  *  intact, and the JsVars after that. Bounded: gives up after 12 s. */
 export async function measureClient(c, { bin, port, fromStorage }) {
   const text = await runOnEspruino(`
-    ${fromStorage ? `${STORE_FILE} storeFile(${JSON.stringify(c.module)}, "node_modules/${c.module}.js");` : ""}
+    ${fromStorage ? `${STORE_FILE} ${[c.module, ...Object.keys(c.extra || {})].map((n) => `storeFile(${JSON.stringify(n)}, "node_modules/${n}.js");`).join(" ")}` : ""}
     var TOPIC = "ebench/rt", BIG = ${JSON.stringify(PAYLOAD_200)};
     var r = { require: -1, create: -1, subscribed: -1, after_round_trip: -1, connected: false, round_trip: false, failure: "" };
     var mod = null, c = null, stage = "require", done = false, m0 = 0;
@@ -174,7 +178,7 @@ export async function measureClient(c, { bin, port, fromStorage }) {
     var guard = setTimeout(giveUp, 12000);
     // The bare heap is measured once this file's text, held while it runs, is gone.
     setTimeout(begin, 1);
-  `, { bin, modules: { [c.module]: c.file }, timeoutMs: 20000, keepOnTimeout: true });
+  `, { bin, modules: { [c.module]: c.file, ...c.extra }, timeoutMs: 20000, keepOnTimeout: true });
   const m = text.match(/JSON (\{.*\})/);
   const r = m ? JSON.parse(m[1]) : { round_trip: false, failure: "no result" };
   for (const k of ["require", "create", "subscribed", "after_round_trip"]) if (r[k] === -1) r[k] = null;
