@@ -104,11 +104,11 @@ const flatClasses = () => ({
 
 /** Makes the interpreter store the module's functions pretokenised while it creates them (Espruino's
  *  `pretokenise` flag, set back to what it was at the end): a module uploaded as text keeps each
- *  function's code in RAM, and tokenised it is about a tenth smaller and much faster to run (keywords
- *  and operators one byte, no lexing of them on each call). Code loaded from Storage is unaffected: its
+ *  function's code in RAM, and tokenised it is about a tenth smaller (keywords and operators one byte;
+ *  measured: 2 % fewer instructions per message too). Code loaded from Storage is unaffected: its
  *  functions point into flash whatever the flag. Added after minification, so that it stays the first
  *  statement, before the function declarations terser hoists. */
-const withPretokenise = (code) => `exports.F=E.getFlags().pretokenise;E.setFlags({pretokenise:1});${code.trimEnd()}\nE.setFlags({pretokenise:exports.F});delete exports.F;\n`;
+const withPretokenise = (code) => `exports.F=E.getFlags().pretokenise;E.setFlags({pretokenise:1});${code.trimEnd().replace(/;?$/, ";")}E.setFlags({pretokenise:exports.F});delete exports.F;\n`;
 const pretokenised = () => ({
   name: "pretokenised",
   renderChunk: (code) => ({ code: withPretokenise(code), map: null }),
