@@ -109,20 +109,22 @@ for (const h of HEAPS) {
   if (!budget) continue;
   const skip = !h.bin ? `${h.variable} is not set: the ${h.heap} heap's JsVar budget was skipped` : !haveMosquitto ? "mosquitto is not installed: skipped" : false;
 
-  test(`dist/wisp.js from Storage on the ${h.heap} heap: at most ${budget.library_max} JsVars after require + create + connect + subscribe, and a 200-byte round trip`, { skip }, async () => {
-    const broker = await startMosquitto();
-    try {
-      const wisp = espruinoClients(broker.port, "").find((c) => c.key === "wisp");
-      const r = await measureClient(wisp, { bin: h.bin, port: broker.port, fromStorage: true });
-      console.log(`jsvars dist/wisp.js from Storage, ${h.heap} heap: ${JSON.stringify(r)} (budget ${budget.library_max})`);
-      assert.ok(r.subscribed !== null, `never subscribed: ${r.failure || ""} ${r.interpreter || ""}`);
-      assert.ok(r.subscribed <= budget.library_max, `${r.subscribed} JsVars > ${budget.library_max}`);
-      assert.ok(r.round_trip, `the 200-byte message did not come back: ${r.failure || ""} ${r.interpreter || ""}`);
-      assert.equal(r.interpreter, undefined);
-    } finally {
-      await broker.stop();
-    }
-  });
+  for (const [fromStorage, where, max] of [[true, "from Storage", budget.library_max], [false, "as text in RAM", budget.ram_max]]) {
+    test(`dist/wisp.js ${where} on the ${h.heap} heap: at most ${max} JsVars after require + create + connect + subscribe, and a 200-byte round trip`, { skip }, async () => {
+      const broker = await startMosquitto();
+      try {
+        const wisp = espruinoClients(broker.port, "").find((c) => c.key === "wisp");
+        const r = await measureClient(wisp, { bin: h.bin, port: broker.port, fromStorage });
+        console.log(`jsvars dist/wisp.js ${where}, ${h.heap} heap: ${JSON.stringify(r)} (budget ${max})`);
+        assert.ok(r.subscribed !== null, `never subscribed: ${r.failure || ""} ${r.interpreter || ""}`);
+        assert.ok(r.subscribed <= max, `${r.subscribed} JsVars > ${max}`);
+        assert.ok(r.round_trip, `the 200-byte message did not come back: ${r.failure || ""} ${r.interpreter || ""}`);
+        assert.equal(r.interpreter, undefined);
+      } finally {
+        await broker.stop();
+      }
+    });
+  }
 
   test(`dist/firmware-linux.js booted from Storage on the ${h.heap} heap: connected, publishing, at least ${budget.firmware_min_free} JsVars free`, { skip }, async () => {
     const broker = await startMosquitto();

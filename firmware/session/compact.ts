@@ -59,11 +59,8 @@ const fromCharCode = String.fromCharCode;
 const MESSAGE = {
   /** The topic as a string (UTF-8 flagged where the build has Unicode). */
   topic: function (this: any): string { return UNICODE ? E.asUTF8!(this.t_) : this.t_; },
-  /** The payload as a byte string: from the chunk being framed while the handlers run and the packet
-   *  lies in it (a substring costs a third of a string made from the buffer), else from the buffer. */
-  text: function (this: any): string {
-    return this.piece_ ? this.piece_.substr(this.payloadStart - this.pieceAt_, this.payloadEnd - this.payloadStart) : toByteString(this.buf.subarray(this.payloadStart, this.payloadEnd));
-  },
+  /** The payload as a byte string. */
+  text: function (this: any): string { return toByteString(this.buf.subarray(this.payloadStart, this.payloadEnd)); },
 };
 
 /** Every socket event but data, and the tick: `this` is the socket (its client rides on it as `h`: no
@@ -152,13 +149,9 @@ function onData(this: any, k: string): any {
             l.retain = (x & 1) === 1;
             l.dup = (x & 8) === 8;
             l.packetId = id;
-            l.piece_ = st >= at ? piece : "";
-            l.pieceAt_ = at;
           }
           u[j + 1](l);
         }
-        // The view lets go of the chunk: after the handlers text() reads the buffer.
-        if (l) l.piece_ = "";
         l = c["#onmessage"];
         u = c["#onpublish"];
         if (l || u) {
@@ -617,7 +610,6 @@ export function create(server: string | string[], options?: Options, limits?: Pa
   // The message view reads the received packets in place.
   const m = (c.m_ = Object.create(MESSAGE));
   m.buf = z;
-  m.piece_ = "";
   // CONNECT (MQTT 3.1), made once: its fields are the options', checked here.
   const w = o.will;
   const id = o.client_id === undefined ? "wisp" + (((p ? p.time() : getTime()) * 1e6) % 1e9 | 0).toString(36) + (((p ? p.random() : Math.random()) * 1e6) | 0) : o.client_id;
