@@ -196,8 +196,8 @@ const splitCold = (name) => {
       const isMarked = (fn) => fn.body.body.some((st) => st.type === "ExpressionStatement" && st.directive === "cold");
       const coldSet = new Set([...functions.values()].filter(isMarked).map((f) => f.id.name));
       if (!coldSet.size) this.error("split-cold: no function is marked \"cold\"");
-      // Functions the cold ones call go with them, as long as the rest of the module does not need them
-      // there... (it gets them back through the require).
+      // Every module function a cold one calls goes with it; the rest of the module gets those it calls
+      // itself back through the require.
       for (let grew = true; grew; ) {
         grew = false;
         for (const f of coldSet) for (const n of freeNames(functions.get(f))) if (functions.has(n) && !coldSet.has(n)) { coldSet.add(n); grew = true; }
@@ -236,9 +236,9 @@ const splitCold = (name) => {
     generateBundle(_options, bundle) {
       const source = withPretokenise(cold);
       this.emitFile({ type: "asset", fileName: `${name}.js`, source });
-      // The same files for the Web IDE's module folder: it takes a module's .min.js as it is, and runs
-      // a .js one through its own minifier first, which breaks the code (esmangle turns
-      // `(b >>= 7) ? x | 128 : x` into `(b >>= 7, x | 128)`: measured, README "Install on a board").
+      // The same files for the Web IDE's module folder: it sends a module's .min.js as it is, and runs
+      // a .js one through its own minifier (esmangle) first, which has miscompiled Wisp before (it made
+      // `(b >>= 7) ? x | 128 : x` into `(b >>= 7, x | 128)`; test/web-ide.test.mjs).
       const main = Object.values(bundle).find((f) => f.type === "chunk" && f.isEntry);
       this.emitFile({ type: "asset", fileName: `modules/${main.fileName.replace(/\.js$/, ".min.js")}`, source: main.code });
       this.emitFile({ type: "asset", fileName: `modules/${name}.min.js`, source });
