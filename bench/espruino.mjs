@@ -184,16 +184,20 @@ async function webIde(out, heap, bin, port) {
   const line = { bench: "espruino-library-web-ide", heap, what: "uploaded to RAM as the Web IDE sends it (espruino CLI over telnet: one Modules.addCached line per module file, then the program), ESP8266 limits: JsVars above the console's bare heap once loaded / created / connected + subscribed; 200-byte round trip", bare_usage: bare.loaded, ...r };
   if (heap === "1700") Object.assign(line, { target_round_trip: "connects, subscribes, comes back", met_round_trip: !!(r.wisp && r.wisp.round_trip), met: !!(r.wisp && r.wisp.round_trip) });
   out(line);
+  // Wisp's files offered as .js instead, which the CLI runs through its own minifier (esmangle) first.
+  const wisp = clients.find((c) => c.key === "wisp");
+  out({ bench: "espruino-library-web-ide-js", heap, what: "the same with Wisp's files as wisp.js and wisp-cold.js, minified again by the CLI (esmangle)", bare_usage: bare.loaded, wisp: await uploadLikeWebIde(wisp, { bin, port, bare: bare.loaded, ext: ".js" }) });
 }
 
 /** One upload through the espruino CLI to `bin --telnet` (see webIde): client `c` (null: the program
- *  alone, its bare heap), its module files in a folder as the CLI finds them. Bounded: 40 s. */
-async function uploadLikeWebIde(c, { bin, port, bare = 0 }) {
+ *  alone, its bare heap), its module files in a folder as the CLI finds them, named <module><ext>.
+ *  Bounded: 40 s. */
+async function uploadLikeWebIde(c, { bin, port, bare = 0, ext = ".min.js" }) {
   const dir = mkdtempSync(join(tmpdir(), "wisp-webide-"));
   mkdirSync(join(dir, "modules"));
   // As a module folder offers them: minified modules as <name>.min.js, which the CLI takes as they are
   // (its own minifier is for .js files); its default extensions (.min.js, then .js).
-  if (c) for (const [name, file] of Object.entries({ [c.module]: c.file, ...c.extra })) copyFileSync(file, join(dir, "modules", `${name}.min.js`));
+  if (c) for (const [name, file] of Object.entries({ [c.module]: c.file, ...c.extra })) copyFileSync(file, join(dir, "modules", `${name}${ext}`));
   writeFileSync(join(dir, "board.json"), JSON.stringify({ BOARD: "ESP8266_BOARD", VERSION: "2v29", info: { builtin_modules: ["Storage", "net", "Wifi", "ESP8266"] } }));
   writeFileSync(join(dir, "prog.js"), `var TOPIC = "ebench/web", BIG = ${JSON.stringify(PAYLOAD_200)};
 var r = { loaded: 0, create: -1, subscribed: -1, after_round_trip: -1, connected: false, round_trip: false, free_after: -1, failure: "" }, c = null, stage = "connect", mod = null;

@@ -65,6 +65,9 @@ export function resultsMarkdown(results, { mosquitto = "?" } = {}, heap = "defau
       const vars = (c) => (!c ? "" : c.loaded === undefined ? `failed: ${clean(c.interpreter || c.failure || "?")}` : `${n(c.loaded)} / ${n(c.create)} / ${c.subscribed === null ? `– (${clean(c.failure || c.error || "?")})` : n(c.subscribed)}`);
       row(`Espruino: ${from}: JsVars above the console's bare heap once loaded / created / connected + subscribed`, ...CLIENTS.map((k) => vars(r[k])), "", "");
       row(`Espruino: ${from}: a 200-byte message published to its own subscription comes back (JsVars free then)`, ...CLIENTS.map((k) => (r[k] ? `${roundTrip(r[k])}${r[k].round_trip ? ` (${n(r[k].free_after)} free)` : ""}` : "")), r.target_round_trip || "", met({ met: r.met_round_trip }));
+    } else if (r.bench === "espruino-library-web-ide-js") {
+      const c = r.wisp;
+      row("Espruino: the same with Wisp's files offered as `.js`, which the Web IDE minifies again (esmangle): JsVars once loaded / created / connected + subscribed; round trip", c.loaded === undefined ? `failed: ${clean(c.interpreter || c.failure || "?")}` : `${n(c.loaded)} / ${n(c.create)} / ${c.subscribed === null ? "–" : n(c.subscribed)}; ${roundTrip(c)}${c.round_trip ? ` (${n(c.free_after)} free)` : ""}`, "", "", "", "");
     } else if (r.bench === "espruino-firmware") row(`Espruino: firmware ${r.artifact.startsWith("dist/") ? `\`${r.artifact}\`` : r.artifact}${r.app ? ` (${r.app} app, ${r.limits})` : ""} booted from Storage as a board boots it (\`.bootcde\`, run by \`load()\`): JsVars free once connected`, firmwareCell(r), "", "", r.target || "", met(r));
     else if (r.bench === "espruino-publish-qos0") {
       const tail = `; median of ${r.median_of} rounds (range)`;
