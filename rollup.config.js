@@ -114,10 +114,10 @@ const pretokenised = () => ({
   renderChunk: (code) => ({ code: withPretokenise(code), map: null }),
 });
 
-/** The names ES5 code `node` reads from outside itself: identifiers it uses that no function or catch
- *  clause within it (nor `fn` itself, when it is a function) declares. */
-function freeNames(node) {
-  const free = new Set();
+/** The Identifier nodes in ES5 code `node` that read a name from outside it: names no function or
+ *  catch clause within it (nor `node` itself, when it is a function) declares; in source order. */
+function freeIdentifiers(node) {
+  const free = [];
   const declaredIn = (fn) => {
     const names = new Set(fn.params.map((p) => p.name));
     if (fn.type === "FunctionExpression" && fn.id) names.add(fn.id.name);
@@ -133,47 +133,23 @@ function freeNames(node) {
   };
   const visit = (n, scopes, parent) => {
     if (!n || typeof n.type !== "string") return;
-    if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") {
-      const inner = [...scopes, declaredIn(n)];
-      return visit(n.body, inner, n);
-    }
+    if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") return visit(n.body, [...scopes, declaredIn(n)], n);
     if (n.type === "CatchClause") return visit(n.body, [...scopes, new Set([n.param.name])], n);
     if (n.type === "Identifier") {
       if (parent && parent.type === "MemberExpression" && parent.property === n && !parent.computed) return;
       if (parent && parent.type === "Property" && parent.key === n && !parent.computed) return;
-      if (!scopes.some((sc) => sc.has(n.name))) free.add(n.name);
+      if (!scopes.some((sc) => sc.has(n.name))) free.push(n);
       return;
     }
     if (n.type === "LabeledStatement" || n.type === "BreakStatement" || n.type === "ContinueStatement") return n.body && visit(n.body, scopes, n);
     for (const k of Object.keys(n)) { const v = n[k]; if (Array.isArray(v)) v.forEach((c) => visit(c, scopes, n)); else if (v && typeof v.type === "string") visit(v, scopes, n); }
   };
   visit(node, [], null);
-  return [...free];
+  return free.sort((a, b) => a.start - b.start);
 }
 
-/** The Identifier nodes in function `fn` that read a module-level name among `names`' keys (not shadowed
- *  inside it), in source order. */
-function references(fn, names) {
-  const found = [];
-  const visit = (n, shadowed, parent) => {
-    if (!n || typeof n.type !== "string") return;
-    if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") {
-      const own = new Set(n.params.map((p) => p.name));
-      JSON.stringify(n.body, (k, v) => { if (v && v.type === "VariableDeclarator") own.add(v.id.name); return v && (v.type === "FunctionExpression" || v.type === "FunctionDeclaration") && v !== n.body ? undefined : v; });
-      return visit(n.body, new Set([...shadowed, ...own]), n);
-    }
-    if (n.type === "CatchClause") return visit(n.body, new Set([...shadowed, n.param.name]), n);
-    if (n.type === "Identifier") {
-      if (parent && parent.type === "MemberExpression" && parent.property === n && !parent.computed) return;
-      if (parent && parent.type === "Property" && parent.key === n && !parent.computed) return;
-      if (names.has(n.name) && !shadowed.has(n.name)) found.push(n);
-      return;
-    }
-    for (const k of Object.keys(n)) { const v = n[k]; if (Array.isArray(v)) v.forEach((c) => visit(c, shadowed, n)); else if (v && typeof v.type === "string") visit(v, shadowed, n); }
-  };
-  visit(fn, new Set(), null);
-  return found.sort((a, b) => a.start - b.start);
-}
+/** The names ES5 code `node` reads from outside itself (freeIdentifiers, once each). */
+const freeNames = (node) => [...new Set(freeIdentifiers(node).map((id) => id.name))];
 
 /** Splits the minified module in two (dist/wisp.js and dist/<name>.js): the functions marked with a
  *  "cold" directive (the session's op) and every module function they alone call go to module `name`,
@@ -216,7 +192,7 @@ const splitCold = (name) => {
       const names = [...coldSet];
       const coldText = (fn) => {
         let out = "", at = fn.start;
-        for (const id of references(fn, inline)) { out += code.slice(at, id.start) + inline.get(id.name); at = id.end; }
+        for (const id of freeIdentifiers(fn).filter((i) => inline.has(i.name))) { out += code.slice(at, id.start) + inline.get(id.name); at = id.end; }
         return (out + code.slice(at, fn.end)).replace(/"cold";?/, "");
       };
       cold = `${names.map((n) => coldText(functions.get(n))).join("")}${names.map((n) => `exports.${n}=${n}`).join(",")};`;

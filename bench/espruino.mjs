@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMosquitto, haveMosquitto } from "../test/helpers/brokers.mjs";
-import { runOnEspruino, countInstructions, VALGRIND, HEAPS, espruinoClients, measureClient, bootFirmware, interpreterTrouble, MESSAGE_HOOKS, mqttConnected, esp8266Limits, WISP_MODULES, PAYLOAD_200 } from "../test/helpers/espruino.mjs";
+import { runOnEspruino, countInstructions, VALGRIND, HEAPS, espruinoClients, measureClient, bootFirmware, interpreterTrouble, MESSAGE_HOOKS, mqttConnected, esp8266Limits, WISP_MODULES, PAYLOAD_200, measuredClient } from "../test/helpers/espruino.mjs";
 import { buildQuadrupedEsp8266 } from "./quadruped.mjs";
 import { espruinoCli } from "../host-sim/upload/flash.mjs";
 
@@ -235,13 +235,7 @@ setTimeout(begin, 100);
     await new Promise((r) => setTimeout(r, 300));
     rmSync(dir, { recursive: true, force: true });
   }
-  const m = text.match(/JSON (\{.*\})/);
-  const r = m ? JSON.parse(m[1]) : { round_trip: false, failure: interpreterTrouble(text) || "no result" };
-  for (const k of ["create", "subscribed", "after_round_trip", "free_after"]) if (r[k] === -1) r[k] = null;
-  const trouble = interpreterTrouble(text);
-  if (trouble) r.interpreter = trouble;
-  if (!r.failure) delete r.failure;
-  return r;
+  return measuredClient(text, ["create", "subscribed", "after_round_trip", "free_after"]);
 }
 
 /** Case 3: the firmware booted from Storage: the sensor app (dist/firmware-linux.js: an ESP8266's

@@ -7,12 +7,12 @@ import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import vm from "node:vm";
 import { checkEspruinoSubset } from "./helpers/espruino-subset.mjs";
-import { runOnEspruino, skipWithoutEspruino, HEAPS, espruinoClients, measureClient, bootFirmware, bootFirmwareAgainst, WISP_MODULES } from "./helpers/espruino.mjs";
+import { runOnEspruino, skipWithoutEspruino, HEAPS, espruinoClients, measureClient, bootFirmware, bootFirmwareAgainst, WISP_MODULES, modulePaths } from "./helpers/espruino.mjs";
 import net from "node:net";
 import http from "node:http";
 import { startMosquitto, haveMosquitto } from "./helpers/brokers.mjs";
 import { fakePlatform } from "./helpers/fake-platform.mjs";
-import { loadWisp, moduleFiles, moduleSources } from "../host-sim/node/load.mjs";
+import { loadWisp, moduleSources } from "../host-sim/node/load.mjs";
 import { createBareEnv } from "../host-sim/espruino/env.mjs";
 
 const budgets = JSON.parse(readFileSync(new URL("../bench/budgets.json", import.meta.url), "utf8"));
@@ -91,7 +91,7 @@ test("dist/wisp.js and dist/wisp-esp32.js leave the pretokenise flag as they fou
   for (const file of ["wisp.js", "wisp-esp32.js"]) {
     const out = await runOnEspruino(`var seen = [];
       for (var f = 0; f < 2; f++) { E.setFlags({ pretokenise: f }); if (f) Modules.removeCached("wisp"); seen.push(typeof require("wisp").create, E.getFlags().pretokenise); }
-      print("SEEN " + JSON.stringify(seen)); quit();`, { modules: Object.fromEntries(Object.entries(moduleFiles(file)).map(([n, f]) => [n, `dist/${f}`])) });
+      print("SEEN " + JSON.stringify(seen)); quit();`, { modules: modulePaths(file) });
     assert.match(out, /SEEN \["function",0,"function",1\]/, `${file}: ${out.slice(-300)}`);
   }
 });

@@ -10,8 +10,12 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { moduleFiles } from "../../host-sim/node/load.mjs";
 
-/** The files of dist/wisp.js as runOnEspruino's `modules` take them: {name: path}. */
-export const WISP_MODULES = Object.fromEntries(Object.entries(moduleFiles()).map(([n, f]) => [n, `dist/${f}`]));
+/** The files of a build of the module (host-sim/node/load.mjs moduleFiles) as runOnEspruino's `modules`
+ *  take them: {name: path}. */
+export const modulePaths = (file = "wisp.js") => Object.fromEntries(Object.entries(moduleFiles(file)).map(([n, f]) => [n, `dist/${f}`]));
+
+/** The files of dist/wisp.js (it requires wisp-cold), as runOnEspruino's `modules` take them. */
+export const WISP_MODULES = modulePaths();
 
 export const ESPRUINO_BIN = process.env.ESPRUINO_BIN || "";
 export const skipWithoutEspruino = ESPRUINO_BIN ? false : "ESPRUINO_BIN is not set: the real-interpreter check was skipped";
@@ -85,8 +89,9 @@ export function esp8266Limits() {
  *  always, with an ESP8266's limits: "wisp" with a `message` listener, "wisp_handler" with a subscription
  *  handler instead; "mqtt_js" and "tinymqtt", the EspruinoDocs modules, when `modulesDir` holds them. */
 export function espruinoClients(port, modulesDir = process.env.ESPRUINO_MODULES_DIR || "") {
+  const { wisp: file, ...extra } = WISP_MODULES;
   const wisp = (key, handler) => ({
-    key, module: "wisp", file: "dist/wisp.js", extra: { "wisp-cold": "dist/wisp-cold.js" },
+    key, module: "wisp", file, extra,
     create: `mod.create("127.0.0.1", { port: ${port}, client_id: "e-${key}", limits: ${JSON.stringify(esp8266Limits())} })`,
     subscribe: handler ? `c.subscribe(TOPIC, { qos: 0 }, onHandlerMessage)` : `c.subscribe(TOPIC)`,
     hook: handler ? "" : `c.on("message", onListenerMessage)`,
@@ -179,9 +184,16 @@ export async function measureClient(c, { bin, port, fromStorage }) {
     // The bare heap is measured once this file's text, held while it runs, is gone.
     setTimeout(begin, 1);
   `, { bin, modules: { [c.module]: c.file, ...c.extra }, timeoutMs: 20000, keepOnTimeout: true });
+  return measuredClient(text, ["require", "create", "subscribed", "after_round_trip"]);
+}
+
+/** A client measurement's result from the interpreter's output `text` (its "JSON {…}" line): the
+ *  figures in `keys` still -1 (never reached) as null, the interpreter's trouble in one line, no empty
+ *  failure. */
+export function measuredClient(text, keys) {
   const m = text.match(/JSON (\{.*\})/);
   const r = m ? JSON.parse(m[1]) : { round_trip: false, failure: "no result" };
-  for (const k of ["require", "create", "subscribed", "after_round_trip"]) if (r[k] === -1) r[k] = null;
+  for (const k of keys) if (r[k] === -1) r[k] = null;
   const trouble = interpreterTrouble(text);
   if (trouble) r.interpreter = trouble;
   if (!r.failure) delete r.failure;
